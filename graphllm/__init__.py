@@ -1,0 +1,3 @@
+"""graphllm: a graph + LLM resource and experiment hub."""
+
+__version__ = "0.1.0"

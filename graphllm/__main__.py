@@ -1,0 +1,3 @@
+from graphllm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,196 @@
+"""Normalisation of the messy text found in upstream lists: titles, arXiv ids, URLs, venues, slugs.
+
+Everything here is a pure function so that importing, merging and validating agree on one
+definition of "the same paper".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "′": "'", "`": "'", "“": '"', "”": '"', "\u00a0": " "})
+
+# New-style ids (0704.0001 onwards) and old-style ids (cs/0112017, math.GT/0309136).
+_ARXIV_NEW = r"\d{4}\.\d{4,5}"
+_ARXIV_OLD = r"[a-z\-]+(?:\.[A-Z]{2})?/\d{7}"
+ARXIV_ID_RE = re.compile(rf"^(?:{_ARXIV_NEW}|{_ARXIV_OLD})$")
+_ARXIV_URL_RE = re.compile(
+    rf"^https?://(?:www\.|export\.|browse\.)?arxiv\.org/(?:abs|pdf|html)/({_ARXIV_NEW}|{_ARXIV_OLD})"
+    r"(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+_GITHUB_REPO_RE = re.compile(r"^https?://(?:www\.)?github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)")
+_GITHUB_RESERVED = {"orgs", "topics", "features", "marketplace", "sponsors", "settings", "about", "apps"}
+
+
+def straighten(text: str) -> str:
+    """Unicode NFKC, straight quotes, single spaces, stripped."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def normalise_title(title: str) -> str:
+    """The key two spellings of one title share: case, punctuation and spacing ignored.
+
+    >>> normalise_title("GPT4Graph: Can LLMs Understand Graph Structured Data ?")
+    'gpt4graph can llms understand graph structured data'
+    """
+    text = straighten(title).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_title(title: str) -> str:
+    """A display title: straight quotes, single spaces, no trailing period, balanced spacing."""
+    text = straighten(title)
+    text = re.sub(r"\s+([?!:,])", r"\1", text)
+    text = text.rstrip()
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()
+    return text
+
+
+def arxiv_id_from_url(url: str) -> str | None:
+    """The version-less arXiv id of an arxiv.org abs/pdf/html URL, else None."""
+    match = _ARXIV_URL_RE.match(url.strip())
+    return match.group(1) if match else None
+
+
+def arxiv_abs_url(arxiv_id: str) -> str:
+    return f"https://arxiv.org/abs/{arxiv_id}"
+
+
+def arxiv_first_version(arxiv_id: str) -> str | None:
+    """YYYY-MM of the first version, which a new-style arXiv id encodes (YYMM.number)."""
+    match = re.match(r"^(\d{2})(\d{2})\.", arxiv_id)
+    if not match:
+        return None
+    year, month = 2000 + int(match.group(1)), int(match.group(2))
+    return f"{year:04d}-{month:02d}" if 1 <= month <= 12 else None
+
+
+def canonical_paper_url(url: str) -> str:
+    """arXiv links of any form become the abs page of the latest version; others are kept as given."""
+    arxiv_id = arxiv_id_from_url(url)
+    return arxiv_abs_url(arxiv_id) if arxiv_id else url.strip()
+
+
+def github_repo(url: str) -> str | None:
+    """`owner/name` of a github.com repository URL (deep links allowed), else None."""
+    match = _GITHUB_REPO_RE.match(url.strip())
+    if not match or match.group(1).lower() in _GITHUB_RESERVED:
+        return None
+    name = match.group(2)
+    if name.endswith(".git"):
+        name = name[:-4]
+    return f"{match.group(1)}/{name}"
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a usable absolute http(s) link, or None when it is."""
+    if not url or url != url.strip():
+        return "empty or surrounded by spaces"
+    if re.search(r"\s", url):
+        return "contains whitespace"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"scheme must be http or https, not {parts.scheme or 'missing'!r}"
+    host = parts.hostname or ""
+    if not host:
+        return "has no host"
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", host) or ".." in host:
+        return f"host {host!r} is not a valid host name"
+    if "." not in host and host != "localhost":
+        return f"host {host!r} has no domain"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "has an invalid port"
+    return None
+
+
+def slugify(text: str, max_words: int = 6) -> str:
+    words = normalise_title(text).replace("_", " ").split()
+    ascii_words = [unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode() for w in words]
+    return "-".join(w for w in ascii_words[:max_words] if w) or "entry"
+
+
+def slug_base(title: str) -> str:
+    """A short readable id: the name before a colon when the title has one ("GraphGPT: ..." -> graphgpt)."""
+    head, sep, _ = title.partition(":")
+    if sep and 1 <= len(head.split()) <= 4:
+        return slugify(head)
+    return slugify(title)
+
+
+# --- venues -------------------------------------------------------------------------------------
+
+_VENUE_CANON = {
+    name.casefold(): name
+    for name in [
+        "NeurIPS", "ICLR", "ICML", "AAAI", "IJCAI", "ACL", "EMNLP", "NAACL", "EACL", "COLING", "KDD",
+        "WWW", "WSDM", "SIGIR", "CIKM", "ICDM", "TKDE", "TMLR", "PKDD", "BCB", "SDM", "CVPR", "ICCV",
+        "ECCV", "ASPLOS", "arXiv", "Complex Networks", "IEEE Intelligent Systems", "Nature Communications",
+        "Nature Machine Intelligence", "Journal of Chemical Information and Modeling", "TPAMI", "TNNLS",
+        "LoG", "ECML-PKDD", "VLDB", "SIGMOD", "ICDE", "TACL",
+    ]
+}
+_PREPRINT = {"preprint", "arxiv", "[]", ""}
+
+
+@dataclass(frozen=True)
+class Venue:
+    """A parsed venue. `name` None means unknown; "arXiv" means a preprint."""
+
+    name: str | None
+    year: int | None = None
+    month: int | None = None
+    track: str | None = None
+
+
+def _two_digit_year(yy: str) -> int:
+    value = int(yy)
+    return 2000 + value if value < 70 else 1900 + value
+
+
+def canonical_venue_name(name: str) -> str:
+    name = straighten(name).strip(" ,;-'")
+    return _VENUE_CANON.get(name.casefold(), name)
+
+
+def parse_venue(raw: str) -> Venue:
+    """Parse the venue labels both upstream lists use.
+
+    Handles "NeurIPS'24 D&B", "TKDE‘23", "WSDM '25", "EACL'24'", "ACL 2024", "EMNLP23",
+    "BCB 19", "arXiv 2024.10", "preprint 2024", "ICML 2023 Workshop on Computational Biology".
+    """
+    text = straighten(raw).strip("* ")
+    if text.casefold() in _PREPRINT:
+        return Venue("arXiv")
+    match = re.fullmatch(r"(?i)(?:arxiv|preprint)\s+((?:19|20)\d{2})(?:\.(\d{1,2}))?", text)
+    if match:
+        month = int(match.group(2)) if match.group(2) else None
+        return Venue("arXiv", int(match.group(1)), month)
+    match = re.fullmatch(r"(.*?)\s*'\s*(\d{2})'?\s*(.*)", text)
+    if match and match.group(1):
+        return _venue(match.group(1), _two_digit_year(match.group(2)), match.group(3))
+    match = re.fullmatch(r"(.*?)\s*((?:19|20)\d{2})\b\s*(.*)", text)
+    if match and match.group(1):
+        return _venue(match.group(1), int(match.group(2)), match.group(3))
+    match = re.fullmatch(r"([A-Za-z][A-Za-z&.\- ]*?)\s*(\d{2})", text)
+    if match:
+        return _venue(match.group(1), _two_digit_year(match.group(2)), "")
+    return Venue(canonical_venue_name(text))
+
+
+def _venue(name: str, year: int, rest: str) -> Venue:
+    track = straighten(rest).strip(" ,;-'") or None
+    return Venue(canonical_venue_name(name), year, None, track)
+
+
+def venue_text(name: str | None, year: int | None, track: str | None = None) -> str:
+    """"NeurIPS 2024 D&B", "arXiv 2023", or "" when nothing is known."""
+    return " ".join(str(part) for part in (name, year, track) if part)

@@ -1,0 +1,159 @@
+"""The `graphllm` command line. It only parses arguments, calls the library and prints.
+
+Heavy libraries (torch, transformers, torch_geometric) are imported inside the commands that need
+them, so catalog and link commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from graphllm import __version__, paths
+from graphllm.errors import GraphLLMError
+
+EPILOG = """examples:
+  graphllm catalog import            merge the upstream lists into catalog/
+  graphllm catalog validate          check every entry; prints the number of unique papers
+  graphllm catalog render            write LIST.md, the awesome-style list
+  graphllm site build                build the static site into site/
+  graphllm demo                      the main job on the embedded default
+"""
+
+
+def _catalog_import(args) -> int:
+    from graphllm.catalog.upstream import import_upstream
+
+    outcome = import_upstream(args.catalog, args.data, dry_run=args.dry_run)
+    report = outcome.report
+    for problem in report.problems:
+        print(f"not parsed: {problem}", file=sys.stderr)
+    for source, count in report.per_source.items():
+        print(f"{source}: {count} entries")
+    for source, groups in report.duplicates_within.items():
+        print(f"{source}: {len(groups)} duplicate groups within the list")
+        for group in groups:
+            lines = ", ".join(str(r.line) for r in group)
+            print(f"  lines {lines}: {group[0].title}")
+    print(f"papers found in more than one list: {report.overlaps}")
+    print(f"unique entries after merging: {report.groups}")
+    for note in report.venue_notes:
+        print(f"venue differs for {note.entry!r}: catalog has {note.current}, {note.source} says {note.upstream}")
+    print(f"new entries: {len(report.added)}, updated: {len(report.updated)}, new sections: {len(report.new_sections)}")
+    if args.dry_run:
+        print(outcome.diff or "dry run: nothing would change", end="" if outcome.diff else "\n")
+    else:
+        print(f"files written: {len(outcome.changed)}" + ("" if outcome.changed else " (catalog already up to date)"))
+    return 0
+
+
+def _catalog_validate(args) -> int:
+    from graphllm.catalog.validate import validate_catalog
+
+    report = validate_catalog(args.catalog)
+    for problem in report.problems:
+        print(problem, file=sys.stderr)
+    if not report.ok:
+        print(f"{len(report.problems)} problem(s) in {args.catalog}; nothing was changed", file=sys.stderr)
+        return 1
+    catalog = report.catalog
+    entries = catalog.entries()
+    papers = sum(1 for e in entries if e.paper_url)
+    print(f"catalog OK: {len(entries)} unique entries ({papers} papers with a paper link) "
+          f"in {len(catalog.taxonomy.sections)} sections")
+    return 0
+
+
+def _catalog_render(args) -> int:
+    from graphllm.catalog.render import render_list
+    from graphllm.catalog.store import load_catalog
+    from graphllm.fileio import write_if_changed
+
+    text = render_list(load_catalog(args.catalog))
+    output = Path(args.output)
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != text:
+            print(f"{output} is out of date with the catalog; run `graphllm catalog render`", file=sys.stderr)
+            return 1
+        print(f"{output} is up to date")
+        return 0
+    changed = write_if_changed(output, text)
+    print(f"{'wrote' if changed else 'unchanged:'} {output}")
+    return 0
+
+
+def _site_build(args) -> int:
+    from graphllm.site.build import build_site
+
+    site_dir = build_site(strict=not args.no_strict)
+    print(f"site built: {site_dir}/index.html (serve it with `python -m http.server -d {site_dir}`)")
+    return 0
+
+
+def _demo(args) -> int:
+    from graphllm.demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphllm", description="Graph + LLM hub: the catalog, its site, and runnable experiments.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"graphllm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    catalog = commands.add_parser("catalog", help="the curated list: import, validate, render",
+                                  description="Work with the curated catalog in catalog/ (YAML, one file per section).")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+    catalog_dir = argparse.ArgumentParser(add_help=False)
+    catalog_dir.add_argument("--catalog", type=Path, default=paths.catalog_dir(),
+                             help="catalog directory (default: %(default)s; env GRAPHLLM_CATALOG)")
+
+    imp = catalog_commands.add_parser(
+        "import", parents=[catalog_dir], help="merge the upstream lists into the catalog",
+        description="Parse both upstream awesome lists and the seed toolbox, merge them to one entry per paper "
+                    "(arXiv id, else normalised title) and write catalog/. Existing entries only gain what they "
+                    "lack: curated fields are never overwritten. Re-running changes nothing.")
+    imp.add_argument("--data", type=Path, default=paths.shared_data_dir(),
+                     help="folder holding the upstream lists (default: %(default)s; env GRAPHLLM_DATA)")
+    imp.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    imp.set_defaults(func=_catalog_import)
+
+    val = catalog_commands.add_parser(
+        "validate", parents=[catalog_dir], help="check the catalog against its schema; never writes",
+        description="Check YAML syntax, required and unknown fields, URLs, sections and duplicates (same arXiv id, "
+                    "normalised title or paper URL). Each problem names file:line, entry and field. Exit 1 on any.")
+    val.set_defaults(func=_catalog_validate)
+
+    ren = catalog_commands.add_parser(
+        "render", parents=[catalog_dir], help="write the awesome-style list (LIST.md)",
+        description="Render the catalog to an awesome-style Markdown list. Byte-identical on re-run.")
+    ren.add_argument("--output", type=Path, default=paths.list_file(), help="default: %(default)s")
+    ren.add_argument("--check", action="store_true", help="exit 1 if the file differs from a fresh render")
+    ren.set_defaults(func=_catalog_render)
+
+    site = commands.add_parser("site", help="the static mkdocs-material site")
+    site_commands = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)
+    build = site_commands.add_parser("build", help="build the site into site/ (mkdocs build --strict)")
+    build.add_argument("--no-strict", action="store_true", help="do not fail on mkdocs warnings")
+    build.set_defaults(func=_site_build)
+
+    demo = commands.add_parser("demo", help="the main job on the embedded default",
+                               description="Validate and render the catalog, then build the site.")
+    demo.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except GraphLLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; files already written are complete, nothing is half-written", file=sys.stderr)
+        return 130

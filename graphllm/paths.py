@@ -1,0 +1,21 @@
+"""Default locations, overridable by flags or environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def catalog_dir() -> Path:
+    return Path(os.environ.get("GRAPHLLM_CATALOG", REPO_ROOT / "catalog"))
+
+
+def shared_data_dir() -> Path:
+    """The upstream lists: $GRAPHLLM_DATA, else ../shared/data beside the checkout."""
+    return Path(os.environ.get("GRAPHLLM_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def list_file() -> Path:
+    return REPO_ROOT / "LIST.md"
