@@ -22,6 +22,7 @@ from graphllm.catalog.text import (
     github_repo,
     normalise_title,
     slug_base,
+    url_identity,
     venue_text,
 )
 
@@ -72,7 +73,7 @@ def record_keys(record: Record) -> set[str]:
     keys = {f"title:{normalise_title(record.title)}"}
     for link in record.links:
         if link.kind == "paper":
-            keys.add(f"url:{canonical_paper_url(link.url)}")
+            keys.add(f"url:{url_identity(link.url)}")
             arxiv = arxiv_id_from_url(link.url)
             if arxiv:
                 keys.add(f"arxiv:{arxiv}")
@@ -85,7 +86,7 @@ def entry_keys(entry: Entry) -> set[str]:
         keys.add(f"arxiv:{entry.arxiv_id}")
     for link in entry.links:
         if link.kind == "paper":
-            keys.add(f"url:{canonical_paper_url(link.url)}")
+            keys.add(f"url:{url_identity(link.url)}")
     return keys
 
 
@@ -239,18 +240,13 @@ def _new_id(title: str, year: int | None, used: set[str]) -> str:
     return f"{candidates[-1]}-{n}"
 
 
-def _url_key(link_kind: str, url: str) -> str:
-    url = canonical_paper_url(url) if link_kind == "paper" else url.strip()
-    return url.rstrip("/").casefold()
-
-
 def _merge_links(existing: list[Link], incoming) -> list[Link]:
     """Existing links first, then new ones; arXiv paper links in canonical abs form; no URL twice."""
     links = list(existing)
-    seen = {_url_key(link.kind, link.url) for link in links}
+    seen = {url_identity(link.url) for link in links}
     for raw in incoming:
         url = canonical_paper_url(raw.url) if raw.kind == "paper" else raw.url.strip()
-        key = _url_key(raw.kind, url)
+        key = url_identity(url)
         if key in seen:
             continue
         seen.add(key)

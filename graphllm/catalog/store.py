@@ -210,7 +210,10 @@ def read_catalog(root: str | Path) -> tuple[Catalog | None, list[Located], list[
     taxonomy, problems = read_taxonomy(root)
     known = set(taxonomy.ids()) if taxonomy else set()
     located: list[Located] = []
-    for path in sorted(root.glob("*.yaml")) + sorted(root.glob("*.yml")):
+    order = {sid: index for index, sid in enumerate(taxonomy.ids())} if taxonomy else {}
+    files = sorted(list(root.glob("*.yaml")) + list(root.glob("*.yml")),
+                   key=lambda p: (order.get(p.stem, len(order)), p.name))
+    for path in files:
         if path.name in NON_SECTION_FILES:
             continue
         if taxonomy and path.stem not in known:

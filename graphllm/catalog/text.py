@@ -194,3 +194,21 @@ def _venue(name: str, year: int, rest: str) -> Venue:
 def venue_text(name: str | None, year: int | None, track: str | None = None) -> str:
     """"NeurIPS 2024 D&B", "arXiv 2023", or "" when nothing is known."""
     return " ".join(str(part) for part in (name, year, track) if part)
+
+
+def url_identity(url: str) -> str:
+    """The key under which two spellings of one link are the same link.
+
+    arXiv links become their abs page, the host is case-insensitive, a trailing slash is ignored, and
+    so is the case of a GitHub owner/name (GitHub treats them case-insensitively). Other paths keep
+    their case: many sites (OpenReview ids, for one) are case-sensitive.
+    """
+    url = canonical_paper_url(url)
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    host = (parts.hostname or "").lower()
+    if host in ("github.com", "www.github.com"):
+        host = "github.com"
+        path = path.lower()
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{path}{query}"

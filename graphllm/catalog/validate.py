@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphllm.catalog.store import Catalog, Located, Problem, read_catalog
-from graphllm.catalog.text import canonical_paper_url, normalise_title
+from graphllm.catalog.text import normalise_title, url_identity
 
 
 @dataclass
@@ -45,7 +45,7 @@ def _duplicates(located: list[Located]) -> list[Problem]:
         ("id", "id", lambda e: [e.id]),
         ("arXiv id", "arxiv_id", lambda e: [e.arxiv_id] if e.arxiv_id else []),
         ("normalised title", "title", lambda e: [normalise_title(e.title)]),
-        ("paper URL", "links", lambda e: sorted({canonical_paper_url(link.url) for link in e.links
+        ("paper URL", "links", lambda e: sorted({url_identity(link.url) for link in e.links
                                                  if link.kind == "paper"})),
     ]
     for what, field_name, keys_of in checks:

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("GRAPHLLM_DATA", REPO.parent / "shared" / "data"))
+CATALOG = REPO / "catalog"
+
+
+def require_tool(ok: bool, what: str) -> None:
+    """Skip when a system tool is missing on a developer machine; fail in CI (GRAPHLLM_REQUIRE_TOOLS=1)."""
+    if ok:
+        return
+    if os.environ.get("GRAPHLLM_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{what} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{what} not installed")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "awesome-graph-llm" / "README.md").exists():
+        pytest.fail(f"upstream lists not found in {SHARED_DATA}: ../shared/data must sit beside the checkout")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    """A writable copy of the committed catalog."""
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG, target)
+    return target
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["graphllm", *args] if shutil.which("graphllm") else
+                          [str(REPO / ".venv" / "bin" / "graphllm"), *args],
+                          capture_output=True, text=True, cwd=cwd or REPO, env={**os.environ, **(env or {})})
