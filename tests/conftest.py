@@ -40,3 +40,11 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
     return subprocess.run(["graphllm", *args] if shutil.which("graphllm") else
                           [str(REPO / ".venv" / "bin" / "graphllm"), *args],
                           capture_output=True, text=True, cwd=cwd or REPO, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The site built once per test session with `mkdocs build --strict`."""
+    from graphllm.site.build import build_site
+
+    return build_site(strict=True, site_dir=tmp_path_factory.mktemp("site") / "site")

@@ -39,14 +39,14 @@ def test_awesome_graph_llm_has_7_duplicate_pairs(parsed):
 def test_awesome_graph_llm_messy_items(parsed):
     by_line = {r.line: r for r in parsed["awesome-graph-llm"].records}
     teg = next(r for r in by_line.values() if r.title.startswith("TEG-DB"))
-    assert [(l.kind, l.label) for l in teg.links] == [("paper", None), ("code", None), ("dataset", None)]
+    assert [(link.kind, link.label) for link in teg.links] == [("paper", None), ("code", None), ("dataset", None)]
     assert teg.venue.name == "NeurIPS" and teg.venue.year == 2024
     nlgraph = next(r for r in by_line.values() if r.title.startswith("Can Language Models Solve Graph Problems"))
     assert nlgraph.code_repo == "Arthur-Heng/NLGraph"
     www = next(r for r in by_line.values() if r.title.startswith("GraphTranslator"))
     assert (www.venue.name, www.venue.year) == ("WWW", 2024)  # "(WWW'24)" without emphasis
     blog = next(r for r in by_line.values() if r.title.startswith("LLMRec"))
-    assert ("blog", "blog in Chinese") in [(l.kind, l.label) for l in blog.links]
+    assert ("blog", "blog in Chinese") in [(link.kind, link.label) for link in blog.links]
     graphml = next(r for r in by_line.values() if r.title.startswith("GraphML"))
     assert graphml.description == "An XML-based file format for graphs."
     assert graphml.links[0].kind == "page"
@@ -80,7 +80,8 @@ def test_lm_on_graphs_reports_what_it_could_not_parse(parsed):
 def test_lm_on_graphs_section_mapping():
     assert section_for("Text-Attributed Graphs / Datasets") == "datasets-benchmarks-surveys"
     assert section_for("Text-Attributed Graphs / LLM as Encoder / Optimization") == "node-classification"
-    assert section_for("Text-Paired Graphs (Molecules) / LLM as Predictor (Graph) / Graph As Sequence") == "molecular-graph"
+    molecules = "Text-Paired Graphs (Molecules) / LLM as Predictor (Graph) / Graph As Sequence"
+    assert section_for(molecules) == "molecular-graph"
     assert section_for("Unknown heading") is None
 
 
@@ -92,7 +93,7 @@ def test_seed_toolbox_section(parsed):
     assert (spec.venue.name, spec.venue.year) == ("ASPLOS", 2024)
     assert spec.links[0].url == "https://arxiv.org/abs/2305.09781"
     selfee = next(r for r in result.records if r.title.startswith("SelFee"))
-    assert [l.kind for l in selfee.links] == ["project", "code"]
+    assert [link.kind for link in selfee.links] == ["project", "code"]
     peft = next(r for r in result.records if r.title.startswith("PEFT"))
     assert peft.venue.name is None  # blank stays unknown
 

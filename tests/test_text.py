@@ -43,8 +43,8 @@ def test_parse_venue(raw, expected):
 
 
 def test_titles_that_differ_only_in_punctuation_and_case_share_a_key():
-    a = "GPT4Graph: Can Large Language Models Understand Graph Structured Data ? An Empirical Evaluation and Benchmarking."
-    b = "GPT4Graph: Can Large Language Models Understand Graph Structured Data? An Empirical Evaluation and Benchmarking"
+    a = "GPT4Graph: Can Large Language Models Understand Graph Structured Data ? An Empirical Evaluation."
+    b = "GPT4Graph: Can Large Language Models Understand Graph Structured Data? An Empirical Evaluation"
     assert normalise_title(a) == normalise_title(b)
     assert normalise_title("Let’s Ask GNN") == normalise_title("Let's ask GNN")
     assert normalise_title("Graph Language Models") != normalise_title("Graph Language Model")
@@ -75,14 +75,16 @@ def test_arxiv_id_from_url(url, arxiv):
 
 def test_canonical_paper_url_and_first_version():
     assert canonical_paper_url("https://arxiv.org/pdf/2306.08302v3.pdf") == "https://arxiv.org/abs/2306.08302"
-    assert canonical_paper_url("https://aclanthology.org/2021.naacl-main.278/") == "https://aclanthology.org/2021.naacl-main.278/"
+    acl = "https://aclanthology.org/2021.naacl-main.278/"
+    assert canonical_paper_url(acl) == acl
     assert arxiv_first_version("2310.04560") == "2023-10"
     assert arxiv_first_version("cs/0112017") is None
 
 
 def test_github_repo():
     assert github_repo("https://github.com/Arthur-Heng/NLGraph") == "Arthur-Heng/NLGraph"
-    assert github_repo("https://github.com/modelscope/modelscope-agent/tree/master/apps/x") == "modelscope/modelscope-agent"
+    deep = "https://github.com/modelscope/modelscope-agent/tree/master/apps/x"
+    assert github_repo(deep) == "modelscope/modelscope-agent"
     assert github_repo("https://github.com/orgs/pyg-team") is None
     assert github_repo("https://kaistai.github.io/SelFee/") is None
 
@@ -110,3 +112,13 @@ def test_slug_base_uses_the_name_before_a_colon():
     assert slug_base("GraphArena: Evaluating and Exploring LLMs") == "grapharena"
     assert slug_base("Talk like a Graph: Encoding Graphs for Large Language Models") == "talk-like-a-graph"
     assert slug_base("Graph Language Models") == "graph-language-models"
+
+
+def test_url_identity():
+    from graphllm.catalog.text import url_identity
+
+    assert url_identity("https://github.com/Bklight999/WWW25-GCoder/tree/master") == url_identity(
+        "https://github.com/bklight999/www25-gcoder/")
+    assert url_identity("https://arxiv.org/pdf/2305.10037v2.pdf") == url_identity("https://arxiv.org/abs/2305.10037")
+    assert url_identity("https://openreview.net/forum?id=AbC") != url_identity("https://openreview.net/forum?id=abc")
+    assert url_identity("https://github.com/a/b/tree/dev") != url_identity("https://github.com/a/b")

@@ -209,6 +209,7 @@ def url_identity(url: str) -> str:
     host = (parts.hostname or "").lower()
     if host in ("github.com", "www.github.com"):
         host = "github.com"
-        path = path.lower()
+        # The root of the default branch is the repository page itself.
+        path = re.sub(r"^(/[^/]+/[^/]+)/tree/(?:main|master)$", r"\1", path).lower()
     query = f"?{parts.query}" if parts.query else ""
     return f"{host}{path}{query}"

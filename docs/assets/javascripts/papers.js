@@ -13,6 +13,8 @@
     function apply() {
       const words = text.value.toLowerCase().split(/\s+/).filter(Boolean);
       const lo = parseInt(yearMin.value, 10), hi = parseInt(yearMax.value, 10);
+      // Entries of unknown year stay visible until the range is narrowed.
+      const yearActive = lo > parseInt(yearMin.min, 10) || hi < parseInt(yearMax.max, 10);
       let shown = 0;
       for (const row of rows) {
         const d = row.dataset;
@@ -21,8 +23,7 @@
           words.every((w) => d.text.includes(w)) &&
           (!section.value || d.sections.split(" ").includes(section.value)) &&
           (!venue.value || d.venue === venue.value) &&
-          (isNaN(lo) || (!isNaN(year) && year >= lo)) &&
-          (isNaN(hi) || (!isNaN(year) && year <= hi)) &&
+          (!yearActive || (!isNaN(year) && !(year < lo) && !(year > hi))) &&
           (!hasCode.checked || d.code === "1");
         row.hidden = !visible;
         if (visible) shown++;

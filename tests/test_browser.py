@@ -1,0 +1,136 @@
+"""The built site in a real browser: headless Chromium, served from a local HTTP server."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import require_tool
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    require_tool(bool(CHROMIUM and CHROMEDRIVER), "chromium and chromedriver (Debian packages)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--disable-component-update", "--disable-sync", "--no-first-run",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1280,1600"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition, timeout=10):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def _visible_rows(driver) -> int:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#gl-papers tbody tr')).filter(r => !r.hidden).length")
+
+
+def _console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_filters_narrow_the_rows(browser, site_url):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(f"{site_url}/papers/")
+    _wait(browser, lambda d: d.find_element(By.ID, "gl-count").text.endswith("entries"))
+    total = _visible_rows(browser)
+    assert total > 200
+    assert browser.find_element(By.ID, "gl-count").text == f"{total} of {total} entries"
+
+    box = browser.find_element(By.ID, "gl-text")
+    box.send_keys("knowledge graph")
+    _wait(browser, lambda d: _visible_rows(d) < total)
+    after_text = _visible_rows(browser)
+    assert 0 < after_text < total
+    titles = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#gl-papers tbody tr')).filter(r => !r.hidden)"
+        ".map(r => r.dataset.text)")
+    assert all("knowledge" in t and "graph" in t for t in titles)
+
+    browser.find_element(By.ID, "gl-has-code").click()
+    _wait(browser, lambda d: _visible_rows(d) <= after_text)
+    with_code = _visible_rows(browser)
+    assert browser.execute_script(
+        "return Array.from(document.querySelectorAll('#gl-papers tbody tr')).filter(r => !r.hidden)"
+        ".every(r => r.dataset.code === '1')")
+
+    box.clear()
+    browser.find_element(By.ID, "gl-has-code").click()
+    Select(browser.find_element(By.ID, "gl-section")).select_by_value("molecular-graph")
+    _wait(browser, lambda d: _visible_rows(d) < total)
+    molecular = _visible_rows(browser)
+    Select(browser.find_element(By.ID, "gl-venue")).select_by_value("NeurIPS")
+    year_min = browser.find_element(By.ID, "gl-year-min")
+    year_min.clear()
+    year_min.send_keys("2023")
+    _wait(browser, lambda d: _visible_rows(d) < molecular)
+    assert browser.execute_script(
+        "return Array.from(document.querySelectorAll('#gl-papers tbody tr')).filter(r => !r.hidden)"
+        ".every(r => r.dataset.venue === 'NeurIPS' && +r.dataset.year >= 2023)")
+    assert with_code <= after_text
+    assert _console_errors(browser) == []
+
+
+def test_search_finds_a_paper(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site_url}/")
+    query = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
+    query.click()
+    query.send_keys("GraphArena")
+    _wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".md-search-result__item"), timeout=20)
+    results = browser.find_element(By.CSS_SELECTOR, ".md-search-result").text
+    assert "GraphArena" in results
+    assert _console_errors(browser) == []
+
+
+def test_every_page_loads_without_console_errors(browser, site_url, built_site):
+    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/"]
+    for page in pages:
+        browser.get(f"{site_url}/{page}")
+        _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+        assert browser.title, page
+        assert _console_errors(browser) == [], page
+    browser.get(f"{site_url}/stats/")
+    loaded = browser.execute_script(
+        "return Array.from(document.images).filter(i => i.src.endsWith('.svg')).map(i => i.naturalWidth > 0)")
+    assert loaded == [True, True, True]

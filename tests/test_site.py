@@ -1,0 +1,72 @@
+"""The mkdocs-material site generated from the catalog (strict build, zero warnings)."""
+
+import re
+from html.parser import HTMLParser
+
+from graphllm.catalog.store import load_catalog
+from graphllm.site.pages import counts
+from tests.conftest import CATALOG
+
+
+class _Assets(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.assets: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "source") and attrs.get("src"):
+            self.assets.append(attrs["src"])
+        loaded = ("stylesheet", "preload", "icon", "modulepreload")
+        if tag == "link" and attrs.get("href") and attrs.get("rel") in loaded:
+            self.assets.append(attrs["href"])
+
+
+def test_every_page_is_generated(built_site):
+    catalog = load_catalog(CATALOG)
+    for section in catalog.taxonomy.sections:
+        page = built_site / "sections" / section.id / "index.html"
+        assert page.exists(), section.id
+        html = page.read_text(encoding="utf-8")
+        for entry in catalog.sections[section.id]:
+            assert (entry.paper_url or entry.links[0].url).replace("&", "&amp;") in html
+    for page in ("index.html", "papers/index.html", "stats/index.html", "tags/index.html",
+                 "contribute/index.html", "search/search_index.json"):
+        assert (built_site / page).exists(), page
+    for figure in ("per_year", "venues", "code"):
+        svg = (built_site / "assets" / "stats" / f"{figure}.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<?xml") and "<svg" in svg
+
+
+def test_home_page_counts_and_credits(built_site):
+    c = counts(load_catalog(CATALOG))
+    html = (built_site / "index.html").read_text(encoding="utf-8")
+    assert f"<strong>{c['entries']}</strong> entries" in html
+    assert f"<strong>{c['with_code']}</strong> with code" in html
+    assert "Newest additions" in html
+    assert "XiaoxinHe/Awesome-Graph-LLM" in html and "PeterGriffinJin/Awesome-Language-Model-on-Graphs" in html
+
+
+def test_all_papers_page_has_one_row_per_entry_with_filter_data(built_site):
+    catalog = load_catalog(CATALOG)
+    html = (built_site / "papers" / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr data-sections=", html)
+    assert len(rows) == len(catalog.entries())
+    for control in ("gl-text", "gl-section", "gl-venue", "gl-year-min", "gl-year-max", "gl-has-code"):
+        assert f'id="{control}"' in html
+
+
+def test_taxonomy_tags_are_on_section_pages(built_site):
+    html = (built_site / "sections" / "basic-graph-reasoning" / "index.html").read_text(encoding="utf-8")
+    assert "Pure Graphs / Direct Answering" in html
+    tags = (built_site / "tags" / "index.html").read_text(encoding="utf-8")
+    assert "Text-Attributed Graphs / LLM as Encoder / Optimization" in tags
+
+
+def test_no_asset_is_loaded_from_another_host(built_site):
+    offenders = []
+    for page in built_site.rglob("*.html"):
+        parser = _Assets()
+        parser.feed(page.read_text(encoding="utf-8"))
+        offenders += [(page.name, a) for a in parser.assets if re.match(r"^(https?:)?//", a)]
+    assert offenders == []
