@@ -1,0 +1,51 @@
+"""mkdocs hooks (wired in mkdocs.yml): generate the catalog pages and plots as virtual files.
+
+Glue only; the pages themselves come from graphllm.site.pages and graphllm.site.plots.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mkdocs.structure.files import File, Files
+
+from graphllm import paths
+from graphllm.catalog.store import load_catalog
+from graphllm.errors import GraphLLMError
+from graphllm.site import pages, plots
+
+log = logging.getLogger("mkdocs.plugins.graphllm")
+_state: dict = {}
+
+
+def on_config(config):
+    try:
+        catalog = load_catalog(paths.catalog_dir())
+    except GraphLLMError as exc:
+        raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
+    _state["catalog"] = catalog
+    config["nav"] = pages.nav(catalog)
+    return config
+
+
+def on_files(files: Files, config) -> Files:
+    catalog = _state["catalog"]
+
+    def add(src_uri: str, content: str | bytes) -> None:
+        existing = files.get_file_from_path(src_uri)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, src_uri, content=content))
+
+    add("index.md", pages.home_page(catalog))
+    for section in catalog.taxonomy.sections:
+        add(pages.section_path(section.id), pages.section_page(catalog, section))
+    add("papers.md", pages.papers_page(catalog))
+    figures = {}
+    for key, draw in plots.FIGURES.items():
+        add(f"assets/stats/{key}.svg", draw(catalog))
+        figures[key] = f"assets/stats/{key}.svg"
+    add("stats.md", pages.stats_page(catalog, figures))
+    log.info("graphllm: generated %d section pages from %d entries", len(catalog.taxonomy.sections),
+             len(catalog.entries()))
+    return files
