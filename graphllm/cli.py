@@ -7,6 +7,7 @@ them, so catalog and link commands start fast.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -124,6 +125,19 @@ def _links_check(args) -> int:
     return 0
 
 
+def _bench_links(args) -> int:
+    from graphllm.bench.links import bench_links, format_table
+    from graphllm.fileio import atomic_write_text
+
+    result = bench_links(args.urls, args.hosts, args.latency, args.faults, args.per_host, peers=not args.no_peers,
+                         log=lambda msg: print(msg, file=sys.stderr))
+    print(format_table(result))
+    if args.json:
+        runs = [{k: v for k, v in vars(run).items() if k != "broken"} for run in result["runs"]]
+        atomic_write_text(args.json, json.dumps({**result, "runs": runs}, indent=2) + "\n")
+    return 0
+
+
 def _demo(args) -> int:
     from graphllm.demo import run_demo
 
@@ -196,13 +210,29 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--user-agent", help="User-Agent header")
     chk.add_argument("--timeout", type=float, help="seconds per request (default 20)")
     chk.add_argument("--per-host", type=int, help="requests in flight per host (default 4)")
-    chk.add_argument("--concurrency", type=int, help="requests in flight overall (default 128)")
+    chk.add_argument("--concurrency", type=int, help="requests in flight overall (default 256)")
     chk.add_argument("--retries", type=int, help="retries for 5xx, 429, resets, timeouts (default 3)")
     chk.add_argument("--fail-on", help="comma-separated verdicts that make the exit status 1 (default: broken)")
     chk.add_argument("--cache", type=Path, help="SQLite cache file (default .cache/links.sqlite)")
     chk.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     chk.add_argument("--quiet", action="store_true", help="print only the summary")
     chk.set_defaults(func=_links_check)
+
+    bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
+    bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    bl = bench_commands.add_parser(
+        "links", help="our crawler vs linkinator and markdown-link-check on a local link farm",
+        description="Start a farm of HTTP hosts on 127.0.0.x with fixed latency and known faults, then time "
+                    "each checker as a whole command on the same Markdown file and count its wrong verdicts "
+                    "against the farm's ground truth. The npm peers are installed into .cache/npm if missing.")
+    bl.add_argument("--urls", type=int, default=2000)
+    bl.add_argument("--hosts", type=int, default=50)
+    bl.add_argument("--latency", type=float, default=0.05, help="seconds per response (default 0.05)")
+    bl.add_argument("--faults", type=float, default=0.05, help="share of faulty URLs (default 0.05)")
+    bl.add_argument("--per-host", type=int, default=4, help="our per-host limit (default 4)")
+    bl.add_argument("--no-peers", action="store_true", help="skip linkinator and markdown-link-check")
+    bl.add_argument("--json", type=Path, help="also write the figures as JSON")
+    bl.set_defaults(func=_bench_links)
 
     demo = commands.add_parser("demo", help="the main job on the embedded default",
                                description="Validate and render the catalog, then build the site.")

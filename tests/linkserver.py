@@ -67,11 +67,15 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.headers.append({k.lower(): v for k, v in self.headers.items()} | {"_path": path})
         try:
-            self._route(method, path, state.count(method, path))
+            state.count(method, path)
+            with state.lock:
+                hits = state.hits(path)
+            self._route(method, path, hits)
         except (BrokenPipeError, ConnectionResetError):
             pass
 
     def _route(self, method: str, path: str, n: int) -> None:  # noqa: C901 - one branch per behaviour
+        """`n` is the how-many-th request to this path this is, whatever the method."""
         if path in ("/ok", "/ok2", "/final", "/dup"):
             self._send(200, PAGE)
         elif path == "/404":

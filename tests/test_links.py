@@ -117,12 +117,14 @@ def test_evidence(full_run):
 
 def test_retries_and_retry_after(full_run):
     server, _, _, seconds, _ = full_run
-    assert server.state.hits("/flaky") == 2
-    assert server.state.hits("/retry-seconds") == 2
+    assert [server.state.requests[(m, "/flaky")] for m in ("HEAD", "GET")] == [1, 1]  # HEAD 500, GET 200
+    assert server.state.requests[("HEAD", "/retry-seconds")] == 1
+    assert server.state.requests[("GET", "/retry-seconds")] == 1  # the 503 went to HEAD, the GET was fine
     assert server.state.hits("/retry-date") == 2
     assert server.state.hits("/retry-too-long") == 1  # 3600 s is past the cap: not waited for
-    assert server.state.requests[("HEAD", "/always-500")] == 2  # retries=1, then GET (HEAD may be what fails)
-    assert server.state.requests[("GET", "/always-500")] == 2
+    assert server.state.requests[("HEAD", "/always-500")] == 1  # HEAD may be what fails: GET is asked next
+    assert server.state.requests[("GET", "/always-500")] == 2  # retries=1
+    assert server.state.requests[("HEAD", "/retry-too-long")] == 1
     assert seconds < 15
 
 

@@ -18,22 +18,30 @@ import errno
 import os
 import ssl
 import time
-from collections import defaultdict
-from collections.abc import Callable
-from contextlib import asynccontextmanager
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import aiohttp
 from yarl import URL
 
-from graphllm.links.config import LinkConfig
+from graphllm.links.config import HostRule, LinkConfig
 from graphllm.links.html import has_anchor, parse_html
 from graphllm.links.model import Hop, Result, Verdict
 
 CHALLENGE_MARKERS = (b"just a moment...", b"cf-chl", b"challenge-platform", b"captcha", b"attention required",
                      b"are you a robot", b"verify you are human")
 ERROR_BODY_BYTES = 65_536
+
+
+class Deferred(Exception):  # noqa: N818 - a signal, not an error
+    """A page's first retry, to be run again from the host queue after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:g} s")
+        self.delay = delay
 
 
 class FetchError(Exception):
@@ -46,7 +54,7 @@ class FetchError(Exception):
 @dataclass
 class Response:
     status: int
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # case-insensitive
     body: bytes
     truncated: bool = False
 
@@ -71,22 +79,45 @@ class HostGate:
     def __init__(self, config: LinkConfig) -> None:
         self.config = config
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._limits: dict[str, int] = {}
+        self._intervals: dict[str, float] = {}
         self._next_start: dict[str, float] = defaultdict(float)
 
-    @asynccontextmanager
-    async def slot(self, netloc: str, hostname: str):
+    def register(self, netloc: str, hostname: str) -> asyncio.Semaphore:
         semaphore = self._slots.get(netloc)
         if semaphore is None:
-            semaphore = self._slots[netloc] = asyncio.Semaphore(self.config.per_host_limit(hostname))
-        async with semaphore:
-            interval = self.config.interval(hostname)
-            if interval:
-                now = asyncio.get_running_loop().time()
-                start = max(now, self._next_start[netloc])
-                self._next_start[netloc] = start + interval
-                if start > now:
+            self._limits[netloc] = self.config.per_host_limit(hostname)
+            semaphore = self._slots[netloc] = asyncio.Semaphore(self._limits[netloc])
+            self._intervals[netloc] = self.config.interval(hostname)
+        return semaphore
+
+    def limit(self, netloc: str) -> int:
+        return self._limits[netloc]
+
+    async def acquire(self, netloc: str, hostname: str) -> None:
+        semaphore = self.register(netloc, hostname)
+        await semaphore.acquire()
+        interval = self._intervals[netloc]
+        if interval:
+            now = asyncio.get_running_loop().time()
+            start = max(now, self._next_start[netloc])
+            self._next_start[netloc] = start + interval
+            if start > now:
+                try:
                     await asyncio.sleep(start - now)
-            yield
+                except BaseException:
+                    semaphore.release()
+                    raise
+
+    def release(self, netloc: str) -> None:
+        self._slots[netloc].release()
+
+
+@lru_cache(maxsize=65536)
+def _origin(url: str) -> tuple[str, str]:
+    """(netloc, hostname), lower-cased: the key of per-host limits and of host rules."""
+    parts = urlsplit(url)
+    return parts.netloc.lower(), (parts.hostname or "").lower()
 
 
 class Checker:
@@ -97,40 +128,44 @@ class Checker:
         self.overall = asyncio.Semaphore(config.concurrency)
         self.timeout = aiohttp.ClientTimeout(total=config.timeout)
         self.token = config.github_token or os.environ.get("GITHUB_TOKEN")
+        self.headers = {"User-Agent": config.user_agent,
+                        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                        "Accept-Language": "en-US,en;q=0.9"}
+        self.token_headers = {**self.headers, "Authorization": f"Bearer {self.token}"}
 
     # --- one HTTP exchange -------------------------------------------------------------------
 
     async def _request(self, method: str, url: str, read_body: bool) -> Response:
-        parts = urlsplit(url)
-        headers = {"User-Agent": self.config.user_agent,
-                   "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                   "Accept-Language": "en-US,en;q=0.9"}
-        if self.token and (parts.hostname or "").lower() in self.config.github_hosts:
-            headers["Authorization"] = f"Bearer {self.token}"
+        netloc, hostname = _origin(url)
+        headers = self.token_headers if self.token and hostname in self.config.github_hosts else self.headers
         try:
-            async with self.overall, self.gate.slot(parts.netloc.lower(), (parts.hostname or "").lower()):
-                async with self.session.request(method, URL(url, encoded=True), allow_redirects=False,
-                                                headers=headers, timeout=self.timeout) as resp:
-                    limit = 0
-                    if method == "GET":
-                        if read_body and resp.status < 300:
-                            limit = self.config.max_body_bytes
-                        elif resp.status in (403, 429, 503):
-                            limit = ERROR_BODY_BYTES  # enough to recognise a bot challenge page
-                    body, truncated = await _read_capped(resp, limit)
-                    # Leaving the block without reading the rest closes the connection: a huge body
-                    # is never downloaded.
-                    return Response(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body, truncated)
+            async with self.overall:
+                await self.gate.acquire(netloc, hostname)
+                try:
+                    async with self.session.request(method, URL(url, encoded=True), allow_redirects=False,
+                                                    headers=headers, timeout=self.timeout) as resp:
+                        limit = 0
+                        if method == "GET":
+                            if read_body and resp.status < 300:
+                                limit = self.config.max_body_bytes
+                            elif resp.status in (403, 429, 503):
+                                limit = ERROR_BODY_BYTES  # enough to recognise a bot challenge page
+                        body, truncated = await _read_capped(resp, limit)
+                        # Leaving the block without reading the rest closes the connection: a huge body
+                        # is never downloaded.
+                        return Response(resp.status, resp.headers, body, truncated)
+                finally:
+                    self.gate.release(netloc)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise FetchError("timeout", f"no answer within {self.config.timeout:g} s") from exc
         except aiohttp.ClientConnectorDNSError as exc:
-            raise FetchError("dns", f"unknown host {parts.hostname}") from exc
+            raise FetchError("dns", f"unknown host {hostname}") from exc
         except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError) as exc:
             raise FetchError("tls", f"TLS failure: {exc}") from exc
         except aiohttp.ClientConnectorError as exc:
             if exc.os_error and exc.os_error.errno == errno.ECONNREFUSED:
-                raise FetchError("refused", f"connection refused by {parts.netloc}") from exc
-            raise FetchError("other", f"cannot connect to {parts.netloc}: {exc.os_error or exc}") from exc
+                raise FetchError("refused", f"connection refused by {netloc}") from exc
+            raise FetchError("other", f"cannot connect to {netloc}: {exc.os_error or exc}") from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError,
                 ConnectionResetError) as exc:
             raise FetchError("reset", f"connection reset: {exc.__class__.__name__}") from exc
@@ -139,28 +174,40 @@ class Checker:
         except aiohttp.ClientError as exc:
             raise FetchError("other", f"{exc.__class__.__name__}: {exc}") from exc
 
-    async def _fetch(self, method: str, url: str, read_body: bool) -> Response:
-        """One exchange with retries: 5xx and 429 (honouring Retry-After), resets and timeouts."""
-        for attempt in range(self.config.retries + 1):
+    async def _fetch(self, method: str, url: str, read_body: bool, first_attempt: int = 0) -> Response:
+        """One exchange with retries: 5xx and 429 (honouring Retry-After), resets and timeouts.
+
+        The first retry of a page is not waited for here: `Deferred` hands it back to the host's queue,
+        so the wait overlaps with checking other links instead of holding a worker.
+        """
+        for attempt in range(first_attempt, self.config.retries + 1):
             last = attempt == self.config.retries
             delay = self.config.backoff * 2 ** attempt
             try:
                 response = await self._request(method, url, read_body)
             except FetchError as exc:
                 if exc.kind in ("timeout", "reset") and not last:
-                    await asyncio.sleep(delay)
+                    await self._wait(delay, attempt)
                     continue
                 raise
+            if method == "HEAD" and response.status >= 500:
+                return response  # HEAD may be what fails: the caller asks with GET, which gets the retries
             if (response.status == 429 or response.status >= 500) and not last:
                 asked = retry_after_seconds(response.headers.get("retry-after"))
                 if asked is not None:
                     if asked > self.config.retry_after_cap:
                         return response  # asked to come back later than we wait: report as it stands
                     delay = asked
-                await asyncio.sleep(delay)
+                await self._wait(delay, attempt)
                 continue
             return response
         raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _wait(delay: float, attempt: int) -> None:
+        if attempt == 0:
+            raise Deferred(delay)
+        await asyncio.sleep(delay)
 
     # --- one page, its redirects and its fragments -------------------------------------------
 
@@ -168,18 +215,24 @@ class Checker:
         cookies = self.session.cookie_jar.filter_cookies(URL(url, encoded=True))
         return "; ".join(f"{name}={morsel.value}" for name, morsel in sorted(cookies.items()))
 
-    async def check_page(self, url: str, fragments: set[str]) -> list[Result]:
-        """Check `url` (no fragment) once, then give a result for the bare URL and each `url#fragment`."""
+    async def check_page(self, url: str, fragments: set[str], attempt: int = 0) -> list[Result]:
+        """Check `url` (no fragment) once, then give a result for the bare URL and each `url#fragment`.
+
+        Raises Deferred on a first transient failure (attempt 0): run it again later with attempt=1.
+        """
         start = time.perf_counter()
-        hostname = (urlsplit(url).hostname or "").lower()
+        hostname = _origin(url)[1]
+        rule = self.config.rule(hostname)
         need_body = bool(fragments) and self.config.check_fragments
-        method = "GET" if need_body or self.config.rule(hostname).get_only else "HEAD"
+        # A retried page starts with GET: whatever failed the first time, HEAD is no longer worth a request.
+        method = "GET" if need_body or rule.get_only or attempt > 0 else "HEAD"
         chain: list[Hop] = []
         current = url
-        seen = {(current, self._cookie_state(current))}
+        # (url, cookies sent): the same URL with new cookies is progress (set-cookie-and-redirect), not a loop.
+        seen = {(url, self._cookie_state(url) if len(self.session.cookie_jar) else "")}
         while True:
             try:
-                response = await self._fetch(method, current, read_body=need_body)
+                response = await self._fetch(method, current, read_body=need_body, first_attempt=attempt)
             except FetchError as exc:
                 if method == "HEAD" and exc.kind in ("reset", "other"):
                     method = "GET"  # some servers drop the connection on HEAD
@@ -209,7 +262,7 @@ class Checker:
                 method = "GET"
                 continue
             break
-        result = Result(url, self._classify(response, hostname), chain, current)
+        result = Result(url, self._classify(response, rule), chain, current)
         if result.verdict == Verdict.OK and current != url:
             result.verdict = Verdict.REDIRECTED
             result.permanent = all(h.status in (301, 308) for h in chain if 300 <= h.status < 400)
@@ -217,9 +270,9 @@ class Checker:
             result.error = _status_reason(response, result.verdict)
         return self._expand(result, fragments, response if need_body else None, start)
 
-    def _classify(self, response: Response, hostname: str) -> Verdict:
+    def _classify(self, response: Response, rule: HostRule) -> Verdict:
         status = response.status
-        if 200 <= status < 300 or status in self.config.rule(hostname).accept:
+        if 200 <= status < 300 or status in rule.accept:
             return Verdict.OK
         if _is_challenge(response):
             return Verdict.BLOCKED
@@ -241,7 +294,7 @@ class Checker:
         if page is not None and base.verdict in (Verdict.OK, Verdict.REDIRECTED):
             if "html" in page.headers.get("content-type", "html"):
                 anchors = parse_html(page.body.decode("utf-8", "replace")).anchors
-        host = (urlsplit(base.final_url or base.url).hostname or "").lower()
+        host = _origin(base.final_url or base.url)[1]
         for fragment in sorted(fragments):
             result = Result(f"{base.url}#{fragment}", base.verdict, list(base.chain), base.final_url,
                             base.permanent, base.error, seconds=base.seconds)
@@ -252,6 +305,14 @@ class Checker:
                     result.verdict, result.error = Verdict.BROKEN, f"anchor #{fragment} not found in the page"
             results.append(result)
         return results
+
+
+@dataclass
+class _Job:
+    url: str
+    fragments: set[str]
+    attempt: int = 0
+    not_before: float = 0.0
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
@@ -292,16 +353,38 @@ async def check_urls(urls: dict[str, set[str]], config: LinkConfig,
     jar = aiohttp.CookieJar(unsafe=True)  # keep cookies for IP-address hosts too (test servers, intranets)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=jar, auto_decompress=True) as session:
         checker = Checker(config, session)
+        # One queue per host, drained by workers: politeness is per host anyway, and a page whose first
+        # try failed transiently goes back to the end of its host's queue instead of holding a worker.
+        queues: dict[str, deque[_Job]] = defaultdict(deque)
+        for url, fragments in urls.items():
+            queues[_origin(url)[0]].append(_Job(url, fragments))
+            checker.gate.register(*_origin(url))
+        results: list[Result] = []
+        loop = asyncio.get_running_loop()
 
-        async def one(url: str, fragments: set[str]) -> list[Result]:
-            try:
-                return await checker.check_page(url, fragments)
-            finally:
+        async def worker(queue: deque[_Job]) -> None:
+            while queue:
+                job = queue.popleft()
+                wait = job.not_before - loop.time()
+                if wait > 0:
+                    if any(other.not_before <= loop.time() for other in queue):
+                        queue.append(job)  # something else is ready: do that first
+                        continue
+                    await asyncio.sleep(wait)
+                try:
+                    found = await checker.check_page(job.url, job.fragments, job.attempt)
+                except Deferred as retry:
+                    job.attempt, job.not_before = 1, loop.time() + retry.delay
+                    queue.append(job)
+                    continue
+                results.extend(found)
                 if on_done:
-                    on_done(1 + len(fragments))
+                    on_done(1 + len(job.fragments))
 
-        batches = await asyncio.gather(*(one(url, fragments) for url, fragments in urls.items()))
-    results = [result for batch in batches for result in batch]
+        # Twice as many workers as slots, so a worker asleep in a retry backoff leaves its slot to a
+        # sibling; the host gate still holds the requests in flight to the limit.
+        await asyncio.gather(*(worker(queue) for netloc, queue in queues.items()
+                               for _ in range(min(len(queue), 2 * checker.gate.limit(netloc)))))
     _guard_against_offline(results)
     return results
 

@@ -43,6 +43,9 @@ class HostRule(BaseModel):
     get_only: bool = Field(default=False, description="skip HEAD: the host answers HEAD wrongly")
 
 
+_NO_RULE = HostRule()
+
+
 class CacheConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -55,12 +58,12 @@ class LinkConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_agent: str = DEFAULT_USER_AGENT
-    concurrency: int = Field(default=128, ge=1, description="requests in flight overall")
+    concurrency: int = Field(default=256, ge=1, description="requests in flight overall")
     per_host: int = Field(default=4, ge=1, description="requests in flight per host")
     min_interval: float = Field(default=0.0, ge=0, description="seconds between request starts to one host")
     timeout: float = Field(default=20.0, gt=0, description="seconds for one request")
     retries: int = Field(default=3, ge=0, description="retries after a 5xx, 429, reset or timeout")
-    backoff: float = Field(default=0.5, ge=0, description="first retry delay; doubles each retry")
+    backoff: float = Field(default=0.25, ge=0, description="first retry delay; doubles each retry")
     retry_after_cap: float = Field(default=30.0, ge=0, description="longest Retry-After honoured, seconds")
     max_redirects: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="cap on a body read for fragments")
@@ -91,7 +94,7 @@ class LinkConfig(BaseModel):
         rule = self.hosts.get(host)
         if rule is None and host.startswith("www."):
             rule = self.hosts.get(host[4:])
-        return rule or HostRule()
+        return rule or _NO_RULE
 
     def per_host_limit(self, host: str) -> int:
         return self.rule(host).per_host or self.per_host
