@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import require_tool
-
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args):
@@ -30,25 +23,6 @@ def site_url(built_site):
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require_tool(bool(CHROMIUM and CHROMEDRIVER), "chromium and chromedriver (Debian packages)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1280,1600"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
 
 
 def _wait(driver, condition, timeout=10):
@@ -70,6 +44,7 @@ def test_filters_narrow_the_rows(browser, site_url):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    browser.get_log("browser")  # drop what earlier tests left in the log
     browser.get(f"{site_url}/papers/")
     _wait(browser, lambda d: d.find_element(By.ID, "gl-count").text.endswith("entries"))
     total = _visible_rows(browser)
@@ -113,6 +88,7 @@ def test_filters_narrow_the_rows(browser, site_url):
 def test_search_finds_a_paper(browser, site_url):
     from selenium.webdriver.common.by import By
 
+    browser.get_log("browser")
     browser.get(f"{site_url}/")
     query = browser.find_element(By.CSS_SELECTOR, "input.md-search__input")
     query.click()
@@ -125,6 +101,7 @@ def test_search_finds_a_paper(browser, site_url):
 
 def test_every_page_loads_without_console_errors(browser, site_url, built_site):
     pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/"]
+    browser.get_log("browser")
     for page in pages:
         browser.get(f"{site_url}/{page}")
         _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
