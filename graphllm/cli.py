@@ -138,6 +138,36 @@ def _bench_links(args) -> int:
     return 0
 
 
+def _data_graphqa(args) -> int:
+    from graphllm.data.graphqa import GraphQAConfig, format_statistics, generate, load, save, statistics
+
+    if args.stats_only:
+        print(format_statistics(statistics(load(args.out))))
+        return 0
+    config = GraphQAConfig(examples=args.examples, seed=args.seed)
+    for name in ("tasks", "generators", "encoders"):
+        chosen = getattr(args, name)
+        if chosen:
+            setattr(config, name, [c.strip() for c in chosen.split(",") if c.strip()])
+    config.check()
+    from tqdm import tqdm
+
+    with tqdm(total=config.examples, unit="ex", desc="generating", disable=not sys.stderr.isatty()) as bar:
+        examples = generate(config, workers=args.workers, progress=bar.update)
+    counts = save(examples, args.out, config)
+    print(f"wrote {len(examples)} examples to {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.stats:
+        print(format_statistics(statistics(examples)))
+    return 0
+
+
+def _bench_graphqa(args) -> int:
+    from graphllm.bench.graphqa import bench_graphqa
+
+    print(bench_graphqa(args.examples, args.workers))
+    return 0
+
+
 def _demo(args) -> int:
     from graphllm.demo import run_demo
 
@@ -218,6 +248,27 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--quiet", action="store_true", help="print only the summary")
     chk.set_defaults(func=_links_check)
 
+    data = commands.add_parser("data", help="graph tasks: generate GraphQA")
+    data_commands = data.add_subparsers(dest="data_command", metavar="WHAT", required=True)
+    qa = data_commands.add_parser(
+        "graphqa", help="generate GraphQA (Talk like a Graph) exactly, from a seed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Random graphs (er, ba, sbm, sfn, complete, star, path; 5-19 nodes), twelve tasks, six text\n"
+                    "encoders. Train/validation/test never share a graph, even relabelled. Written as JSON lines\n"
+                    "(see graphllm/data/graphqa/dataset.py for the format).",
+        epilog="example:\n  graphllm data graphqa --out data/graphqa --examples 12000 --tasks cycle_check,edge_count "
+               "--stats")
+    qa.add_argument("--out", type=Path, default=Path("data/graphqa"), help="output directory (default %(default)s)")
+    qa.add_argument("--examples", type=int, default=12_000, help="total over all splits (default %(default)s)")
+    qa.add_argument("--seed", type=int, default=0)
+    qa.add_argument("--tasks", help="comma-separated (default: all twelve)")
+    qa.add_argument("--generators", help="comma-separated (default: all seven)")
+    qa.add_argument("--encoders", help="comma-separated (default: all six)")
+    qa.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")
+    qa.add_argument("--stats", action="store_true", help="print count, label distribution and majority accuracy per task")
+    qa.add_argument("--stats-only", action="store_true", help="print the statistics of the dataset in --out; generate nothing")
+    qa.set_defaults(func=_data_graphqa)
+
     bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     bl = bench_commands.add_parser(
@@ -233,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--no-peers", action="store_true", help="skip linkinator and markdown-link-check")
     bl.add_argument("--json", type=Path, help="also write the figures as JSON")
     bl.set_defaults(func=_bench_links)
+    bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")
+    bq.add_argument("--examples", type=int, default=100_000)
+    bq.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")
+    bq.set_defaults(func=_bench_graphqa)
 
     demo = commands.add_parser("demo", help="the main job on the embedded default",
                                description="Validate and render the catalog, then build the site.")
