@@ -265,8 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     qa.add_argument("--generators", help="comma-separated (default: all seven)")
     qa.add_argument("--encoders", help="comma-separated (default: all six)")
     qa.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")
-    qa.add_argument("--stats", action="store_true", help="print count, label distribution and majority accuracy per task")
-    qa.add_argument("--stats-only", action="store_true", help="print the statistics of the dataset in --out; generate nothing")
+    qa.add_argument("--stats", action="store_true",
+                    help="print count, label distribution and majority accuracy per task")
+    qa.add_argument("--stats-only", action="store_true",
+                    help="print the statistics of the dataset in --out; generate nothing")
     qa.set_defaults(func=_data_graphqa)
 
     bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")

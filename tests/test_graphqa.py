@@ -79,8 +79,9 @@ def test_node_classification_labels_are_the_sbm_blocks(examples):
         assert e.generator == "sbm" and len(e.classes) == 2 and e.value in e.classes
         assert len(e.known_labels) == e.num_nodes // 2
         assert str(e.nodes[0]) not in e.known_labels
+        names = e.names()
         for node, label in e.known_labels.items():
-            assert f" likes {e.classes[label]}.\n" in e.text
+            assert f"Node {names[int(node)]} likes {e.classes[label]}.\n" in e.text
 
 
 def test_answers_parse_back_and_referenced_nodes_exist(examples):
