@@ -149,21 +149,21 @@ def generate(config: GraphQAConfig, workers: int | None = None, progress=None) -
 
 
 def to_data(example: Example):
-    """A PyG `Data`: the graph (both edge directions), the question and answer, the referenced nodes."""
+    """A PyG `Data`: the graph (both edge directions), the question and answer, the referenced nodes,
+    edge capacities (maximum flow) and known node classes (node classification, -1 elsewhere)."""
     import torch
     from torch_geometric.data import Data
 
     edges = torch.tensor(example.edges, dtype=torch.long).reshape(-1, 2).t()
     edge_index = torch.cat([edges, edges.flip(0)], dim=1)
     data = Data(edge_index=edge_index, num_nodes=example.num_nodes)
-    if example.capacities is not None:
-        caps = torch.tensor(example.capacities, dtype=torch.float)
-        data.edge_capacity = torch.cat([caps, caps])
-    if example.known_labels is not None:
-        known = torch.full((example.num_nodes,), -1, dtype=torch.long)
-        for node, label in example.known_labels.items():
-            known[int(node)] = label
-        data.known_label = known
+    # Every example carries the same attributes (zeros / -1 when unused) so mixed tasks batch together.
+    caps = torch.tensor(example.capacities or [0] * len(example.edges), dtype=torch.float)
+    data.edge_capacity = torch.cat([caps, caps])
+    known = torch.full((example.num_nodes,), -1, dtype=torch.long)
+    for node, label in (example.known_labels or {}).items():
+        known[int(node)] = label
+    data.known_label = known
     data.nodes = torch.tensor(example.nodes, dtype=torch.long)
     data.question, data.answer, data.task, data.text = example.question, example.answer, example.task, example.text
     data.generator, data.encoder, data.example_id = example.generator, example.encoder, example.id

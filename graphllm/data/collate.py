@@ -1,0 +1,114 @@
+"""Batching graph questions for a causal LM: a PyG `Batch` plus tokenised chat prompts.
+
+Training batches are right-padded and carry `labels` that are -100 everywhere except the answer tokens
+(and the end-of-turn token that closes them), so the loss is on the answer only. Generation batches are
+left-padded so every row's next token is at the last position. `node_index` holds, per row, the
+positions in the batched node dimension of the nodes the question refers to (-1 padding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch_geometric.data import Batch
+
+IGNORE = -100
+
+
+@dataclass
+class GraphBatch:
+    graph: Batch
+    input_ids: torch.Tensor  # [B, T]
+    attention_mask: torch.Tensor  # [B, T]
+    position_ids: torch.Tensor  # [B, T], 0 at each row's first real token
+    labels: torch.Tensor | None  # [B, T] in training, else None
+    node_index: torch.Tensor  # [B, K], -1 where a row names fewer than K nodes
+    answers: list[str]
+
+    @property
+    def node_mask(self) -> torch.Tensor:
+        return self.node_index >= 0
+
+    def to(self, device) -> GraphBatch:
+        move = lambda t: t.to(device) if t is not None else None  # noqa: E731
+        return GraphBatch(self.graph.to(device), move(self.input_ids), move(self.attention_mask),
+                          move(self.position_ids), move(self.labels), move(self.node_index), self.answers)
+
+
+class GraphCollator:
+    """`collator(list_of_data) -> GraphBatch` for a tokenizer (its chat template when it has one)."""
+
+    def __init__(self, tokenizer, mode: Literal["train", "generate"] = "train", include_graph_text: bool = False,
+                 system_prompt: str | None = None, max_prompt_tokens: int | None = None) -> None:
+        if mode not in ("train", "generate"):
+            raise ValueError(f"mode must be 'train' or 'generate', not {mode!r}")
+        self.tokenizer = tokenizer
+        self.mode = mode
+        self.include_graph_text = include_graph_text
+        self.system_prompt = system_prompt
+        self.max_prompt_tokens = max_prompt_tokens
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if self.pad_id is None:
+            raise ValueError("the tokenizer has neither a pad nor an end-of-sequence token")
+
+    def _user_text(self, data) -> str:
+        return f"{data.text}\n{data.question}" if self.include_graph_text else data.question
+
+    def texts(self, data) -> tuple[str, str]:
+        """(prompt, completion): the prompt ends where the model starts answering."""
+        user = self._user_text(data)
+        tok = self.tokenizer
+        if getattr(tok, "chat_template", None):
+            messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else [])
+            messages.append({"role": "user", "content": user})
+            prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+            full = tok.apply_chat_template(messages + [{"role": "assistant", "content": data.answer}],
+                                           tokenize=False)
+            if not full.startswith(prompt):
+                raise ValueError("the chat template renders the assistant turn in a way that does not extend the "
+                                 "generation prompt; pass a tokenizer with a standard template")
+            return prompt, full[len(prompt):].rstrip("\n")
+        return f"Question: {user}\nAnswer: ", data.answer + (tok.eos_token or "")
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def __call__(self, examples: list) -> GraphBatch:
+        rows, label_rows = [], []
+        for data in examples:
+            prompt, completion = self.texts(data)
+            prompt_ids = self._encode(prompt)
+            if self.max_prompt_tokens and len(prompt_ids) > self.max_prompt_tokens:
+                prompt_ids = prompt_ids[-self.max_prompt_tokens:]  # keep the end: the question and turn marker
+            if self.mode == "train":
+                answer_ids = self._encode(completion)
+                rows.append(prompt_ids + answer_ids)
+                label_rows.append([IGNORE] * len(prompt_ids) + answer_ids)
+            else:
+                rows.append(prompt_ids)
+        width = max(len(r) for r in rows)
+        left = self.mode == "generate"
+        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long) if label_rows else None
+        for i, row in enumerate(rows):
+            span = slice(width - len(row), width) if left else slice(0, len(row))
+            input_ids[i, span] = torch.tensor(row)
+            attention_mask[i, span] = 1
+            if labels is not None:
+                labels[i, span] = torch.tensor(label_rows[i])
+        position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
+        graph = Batch.from_data_list(examples)
+        return GraphBatch(graph, input_ids, attention_mask, position_ids, labels,
+                          self._node_index(examples, graph), [d.answer for d in examples])
+
+    @staticmethod
+    def _node_index(examples: list, graph: Batch) -> torch.Tensor:
+        width = max([len(d.nodes) for d in examples] + [1])
+        index = torch.full((len(examples), width), -1, dtype=torch.long)
+        for i, data in enumerate(examples):
+            if len(data.nodes):
+                index[i, : len(data.nodes)] = data.nodes + graph.ptr[i]
+        return index
