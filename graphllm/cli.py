@@ -50,6 +50,58 @@ def _catalog_import(args) -> int:
     return 0
 
 
+def _catalog_add(args) -> int:
+    from graphllm.catalog.add import add_paper
+    from graphllm.catalog.clients.arxiv import ArxivClient
+
+    outcome = add_paper(args.catalog, args.paper, code=args.code, section=args.section,
+                        arxiv=ArxivClient(args.arxiv_api), dry_run=args.dry_run)
+    verb = "would add" if args.dry_run else "added"
+    print(f"{verb} to catalog/{outcome.section}.yaml:")
+    print(outcome.entry_yaml(), end="")
+    if args.dry_run:
+        print(outcome.diff, end="")
+    return 0
+
+
+def _catalog_refresh(args) -> int:
+    from tqdm import tqdm
+
+    from graphllm.catalog.clients.github import GitHubClient
+    from graphllm.catalog.clients.semantic_scholar import SemanticScholarClient
+    from graphllm.catalog.refresh import refresh
+    from graphllm.fileio import atomic_write_text
+
+    with tqdm(unit="lookup", desc="refreshing", disable=not sys.stderr.isatty()) as bar:
+        report = refresh(args.catalog, GitHubClient(args.github_api), SemanticScholarClient(args.s2_api),
+                         dry_run=args.dry_run, do_github=not args.venues_only, do_venues=not args.github_only,
+                         progress=bar.update)
+    markdown = report.to_markdown()
+    if args.report:
+        atomic_write_text(args.report, markdown)
+    print(markdown, end="")
+    if args.dry_run:
+        print(report.diff or "dry run: nothing would change", end="" if report.diff else "\n")
+    return 0
+
+
+def _catalog_sync(args) -> int:
+    from graphllm.catalog.upstream import sync_upstream
+
+    outcome = sync_upstream(args.catalog, args.source, args.data, list_name=args.list, dry_run=args.dry_run)
+    report = outcome.report
+    for problem in report.problems:
+        print(f"not parsed: {problem}", file=sys.stderr)
+    lines = ["# Upstream sync", ""]
+    lines += [f"- new: `{e.id}` {e.title}" for e in report.added] or ["- no new entries"]
+    lines += [f"- venue differs for `{n.entry}`: catalog has {n.current}, {n.source} says {n.upstream}"
+              for n in report.venue_notes]
+    print("\n".join(lines))
+    if args.dry_run:
+        print(outcome.diff or "dry run: nothing would change", end="" if outcome.diff else "\n")
+    return 0
+
+
 def _catalog_validate(args) -> int:
     from graphllm.catalog.validate import validate_catalog
 
@@ -197,6 +249,45 @@ def build_parser() -> argparse.ArgumentParser:
                      help="folder holding the upstream lists (default: %(default)s; env GRAPHLLM_DATA)")
     imp.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     imp.set_defaults(func=_catalog_import)
+
+    add = catalog_commands.add_parser(
+        "add", parents=[catalog_dir], help="add a paper by arXiv id or URL",
+        description="Fetch title, authors and first-version date from the arXiv API and add the paper. Refuses a "
+                    "paper already in the catalog (same arXiv id or title) and names the entry it matches.",
+        epilog="example: graphllm catalog add 2310.04560 --code google-research/talk-like-a-graph "
+               "--section basic-graph-reasoning")
+    add.add_argument("paper", help="arXiv id (2310.04560) or URL (https://arxiv.org/abs/2310.04560)")
+    add.add_argument("--code", help="code repository as OWNER/REPO")
+    add.add_argument("--section", default="others", help="section id from catalog/taxonomy.yaml (default: others)")
+    add.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    add.add_argument("--arxiv-api", help="arXiv API URL (default $GRAPHLLM_ARXIV_API or export.arxiv.org)")
+    add.set_defaults(func=_catalog_add)
+
+    ref = catalog_commands.add_parser(
+        "refresh", parents=[catalog_dir], help="refresh stars, archived flags and venues",
+        description="GitHub: stars, archived, last push and licence of every entry with a code repository "
+                    "(GITHUB_TOKEN raises the rate limit). Semantic Scholar: the venue and year of arXiv "
+                    "preprints once published. Honours 429/Retry-After and rate-limit headers; a failed lookup "
+                    "leaves its entry as it was. Prints a Markdown report (for a PR body).")
+    ref.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    ref.add_argument("--github-only", action="store_true", help="skip the venue lookups")
+    ref.add_argument("--venues-only", action="store_true", help="skip the GitHub lookups")
+    ref.add_argument("--report", type=Path, help="also write the Markdown report to this file")
+    ref.add_argument("--github-api", help="GitHub API URL (default $GRAPHLLM_GITHUB_API or api.github.com)")
+    ref.add_argument("--s2-api", help="Semantic Scholar Graph API URL (default $GRAPHLLM_S2_API)")
+    ref.set_defaults(func=_catalog_refresh)
+
+    syn = catalog_commands.add_parser(
+        "sync", parents=[catalog_dir], help="add entries new in the upstream lists",
+        description="Re-import the upstream lists (or one list from --from FILE|URL), add the entries the catalog "
+                    "lacks and report venue differences. Never deletes or overwrites curated fields.")
+    syn.add_argument("--from", dest="source", help="one upstream README, as a file or an http(s) URL")
+    syn.add_argument("--list", choices=["awesome-graph-llm", "lm-on-graphs", "seed-toolbox"],
+                     help="the format of --from (detected when omitted)")
+    syn.add_argument("--data", type=Path, default=paths.shared_data_dir(),
+                     help="folder of the upstream lists when --from is not given (default: %(default)s)")
+    syn.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
+    syn.set_defaults(func=_catalog_sync)
 
     val = catalog_commands.add_parser(
         "validate", parents=[catalog_dir], help="check the catalog against its schema; never writes",

@@ -207,7 +207,7 @@ def _entry_from_group(group, taxonomy, used_ids, commit_dates, today, report) ->
     also_in = sorted({r.section for r in group if r.section and r.section != section
                       and r.section in set(taxonomy.ids())})
     dates = [commit_dates[r.source] for r in group if r.source in commit_dates]
-    entry_id = _new_id(title, year, used_ids)
+    entry_id = new_entry_id(title, year, used_ids)
     try:
         return Entry(
             id=entry_id, title=title,
@@ -228,7 +228,7 @@ def _tags(group: list[Record]) -> list[str]:
     return sorted(tags, key=str.casefold)
 
 
-def _new_id(title: str, year: int | None, used: set[str]) -> str:
+def new_entry_id(title: str, year: int | None, used: set[str]) -> str:
     base = slug_base(title)
     candidates = [base] + ([f"{base}-{year}"] if year else [])
     for candidate in candidates:

@@ -79,6 +79,8 @@ class Entry(BaseModel):
     code_repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] | None = None
     stars: Annotated[int, Field(ge=0)] | None = None
     archived: bool | None = None
+    last_push: dt.date | None = Field(default=None, description="last push to the code repository")
+    license: Text | None = Field(default=None, description="SPDX id of the code's licence")
     description: Text | None = None
     also_in: list[Slug] = Field(default_factory=list, description="further sections this entry belongs to")
     tags: list[Text] = Field(default_factory=list)

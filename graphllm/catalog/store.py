@@ -320,5 +320,21 @@ def write_catalog(catalog: Catalog) -> list[Path]:
     return changed
 
 
+def preview_diff(catalog: Catalog) -> str:
+    """A unified diff of what `write_catalog(catalog)` would change, computed without touching the catalog."""
+    import difflib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        write_catalog(Catalog(Path(tmp), catalog.taxonomy, catalog.sections))
+        chunks = []
+        for new in sorted(Path(tmp).glob("*.yaml")):
+            old = catalog.root / new.name
+            before = old.read_text(encoding="utf-8").splitlines(keepends=True) if old.exists() else []
+            chunks.extend(difflib.unified_diff(before, new.read_text(encoding="utf-8").splitlines(keepends=True),
+                                               str(old), str(old)))
+        return "".join(chunks)
+
+
 def today() -> dt.date:
     return dt.date.today()

@@ -139,6 +139,23 @@ _VENUE_CANON = {
     ]
 }
 _PREPRINT = {"preprint", "arxiv", "[]", ""}
+# Full names Semantic Scholar and DBLP use, mapped to the short names the catalog uses.
+_LONG_VENUES = {
+    "neural information processing systems": "NeurIPS", "advances in neural information processing systems": "NeurIPS",
+    "international conference on learning representations": "ICLR",
+    "international conference on machine learning": "ICML",
+    "aaai conference on artificial intelligence": "AAAI",
+    "international joint conference on artificial intelligence": "IJCAI",
+    "annual meeting of the association for computational linguistics": "ACL",
+    "conference on empirical methods in natural language processing": "EMNLP",
+    "north american chapter of the association for computational linguistics": "NAACL",
+    "knowledge discovery and data mining": "KDD", "the web conference": "WWW",
+    "web search and data mining": "WSDM",
+    "annual international acm sigir conference on research and development in information retrieval": "SIGIR",
+    "international conference on information and knowledge management": "CIKM",
+    "ieee transactions on knowledge and data engineering": "TKDE",
+    "trans. mach. learn. res.": "TMLR", "transactions on machine learning research": "TMLR",
+}
 
 
 @dataclass(frozen=True)
@@ -154,6 +171,12 @@ class Venue:
 def _two_digit_year(yy: str) -> int:
     value = int(yy)
     return 2000 + value if value < 70 else 1900 + value
+
+
+def known_venue(name: str) -> str | None:
+    """The catalog's short name for a venue given by abbreviation or full name, or None if unknown."""
+    key = straighten(name).strip(" ,;-'").casefold()
+    return _VENUE_CANON.get(key) or _LONG_VENUES.get(key)
 
 
 def canonical_venue_name(name: str) -> str:
