@@ -1,0 +1,71 @@
+"""Evaluation: greedy answers, parsed back to values and compared exactly, per task, beside the majority
+baseline (always giving the answer most common in the training split)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+
+import torch
+
+from graphllm.data.graphqa.encoders import node_names
+from graphllm.data.graphqa.tasks import TASKS
+
+
+def parse_value(data, text: str):
+    task = TASKS.get(data.task)
+    if task is None:  # not a GraphQA task (e.g. Karate club): compare the stripped text
+        return text.strip().rstrip(".").lower()
+    return task.parse(text, node_names(data.encoder, data.num_nodes))
+
+
+def reference_value(data):
+    if data.task in TASKS:
+        return json.loads(data.value)
+    return data.answer.strip().rstrip(".").lower()
+
+
+def majority_baseline(train_examples, test_examples) -> dict[str, float]:
+    """Accuracy on the test examples of always answering the training split's most common answer per task."""
+    common = {}
+    by_task = defaultdict(list)
+    for data in train_examples:
+        by_task[data.task].append(json.dumps(reference_value(data)))
+    for task, answers in by_task.items():
+        common[task] = Counter(answers).most_common(1)[0][0]
+    scores = defaultdict(list)
+    for data in test_examples:
+        scores[data.task].append(json.dumps(reference_value(data)) == common.get(data.task))
+    return {task: sum(s) / len(s) for task, s in scores.items()}
+
+
+@torch.no_grad()
+def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, max_new_tokens: int = 24,
+             progress: bool = False) -> dict:
+    """{"accuracy": {task: acc}, "n": {task: count}, "examples_per_second": ..., "samples": [...]}."""
+    model.eval()
+    stop_ids = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None, -1,
+                                                                                                 tokenizer.unk_token_id})
+    device = next(model.parameters()).device
+    correct, total, samples = defaultdict(int), defaultdict(int), []
+    start = time.perf_counter()
+    chunks = range(0, len(examples), batch_size)
+    if progress:
+        from tqdm import tqdm
+
+        chunks = tqdm(chunks, unit="batch", desc="evaluating", leave=False)
+    for index in chunks:
+        chunk = examples[index:index + batch_size]
+        tokens = model.generate(collator(chunk).to(device), max_new_tokens, stop_ids)
+        for data, row in zip(chunk, tokens, strict=True):
+            text = tokenizer.decode(row, skip_special_tokens=True).strip()
+            ok = parse_value(data, text) == reference_value(data)
+            correct[data.task] += ok
+            total[data.task] += 1
+            if len(samples) < 20:
+                samples.append({"task": data.task, "question": data.question, "answer": data.answer, "output": text,
+                                "correct": bool(ok)})
+    seconds = time.perf_counter() - start
+    return {"accuracy": {t: correct[t] / total[t] for t in sorted(total)}, "n": dict(sorted(total.items())),
+            "examples_per_second": len(examples) / seconds if seconds else 0.0, "samples": samples}

@@ -1,0 +1,103 @@
+"""One experiment: a recipe, some GraphQA tasks and an LLM, trained and evaluated, with results as JSON.
+
+A run directory holds the recipe, the trainable weights (see train.py) and `results.json`; results are
+also copied to `results/<run>.json`, which the site's leaderboard reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from graphllm.data.collate import GraphCollator
+from graphllm.data.graphqa import load, to_data
+from graphllm.errors import GraphLLMError
+from graphllm.evaluate import evaluate, majority_baseline
+from graphllm.fileio import atomic_write_text
+from graphllm.models.build import Recipe, build_model, load_recipe
+from graphllm.train import History, load_trainable, train
+
+
+@dataclass
+class ExperimentData:
+    train: list
+    validation: list
+    test: list
+
+
+def load_examples(data_dir: str | Path, tasks: list[str], train_n: int, val_n: int, test_n: int) -> ExperimentData:
+    """The first n examples per task of each split (files are in generation order, so this is seeded)."""
+    out = {}
+    for split, n in (("train", train_n), ("validation", val_n), ("test", test_n)):
+        rows = load(data_dir, split)
+        known = {r.task for r in rows}
+        missing = [t for t in tasks if t not in known]
+        if missing:
+            raise GraphLLMError(f"{data_dir} has no {split} examples of {', '.join(missing)}; regenerate it with "
+                                f"`graphllm data graphqa --tasks ...`")
+        chosen = []
+        for task in tasks:
+            chosen += [r for r in rows if r.task == task][:n]
+        out[split] = [to_data(r) for r in chosen]
+    return ExperimentData(out["train"], out["validation"], out["test"])
+
+
+def _llm(name: str, llm=None, tokenizer=None):
+    if llm is not None:
+        return llm, tokenizer
+    from graphllm.models.llm import load_llm
+
+    return load_llm(name)
+
+
+def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path, llm_name: str = "smollm2-135m",
+        llm=None, tokenizer=None, train_overrides: dict | None = None, resume: bool = True, progress: bool = True,
+        eval_batch_size: int = 16, max_new_tokens: int = 24, results_dir: str | Path | None = "results") -> dict:
+    recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
+    run_dir = Path(run_dir)
+    llm, tokenizer = _llm(llm_name, llm, tokenizer)
+    model = build_model(recipe, llm)
+    train_collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text)
+    eval_collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text)
+    history = History()
+    config = None
+    if recipe.trains:
+        config = recipe.train_config(**(train_overrides or {}))
+        history = train(model, data.train, data.validation, train_collator, config, run_dir, resume=resume,
+                        progress=progress)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "recipe.json", recipe.model_dump_json(indent=2) + "\n")
+    scores = evaluate(model, data.test, eval_collator, tokenizer, eval_batch_size, max_new_tokens, progress)
+    result = {
+        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks,
+        "accuracy": scores["accuracy"], "n": scores["n"], "majority": majority_baseline(data.train, data.test),
+        "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"],
+        "train": None if config is None else {
+            "config": asdict(config), "steps": history.step, "examples": history.examples,
+            "seconds": history.seconds, "train_loss": history.train_loss, "val_loss": history.val_loss,
+            "trainable_parameters": sum(p.numel() for p in model.trainable_parameters().values())},
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    text = json.dumps(result, indent=2) + "\n"
+    atomic_write_text(run_dir / "results.json", text)
+    if results_dir is not None:
+        atomic_write_text(Path(results_dir) / f"{run_dir.name}.json", text)
+    return result
+
+
+def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smollm2-135m", llm=None,
+                 tokenizer=None) -> dict:
+    """Re-evaluate a trained run from its directory (recipe + trainable weights)."""
+    run_dir = Path(run_dir)
+    try:
+        recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise GraphLLMError(f"{run_dir} is not a run directory ({exc.__class__.__name__}); train one first") from None
+    llm, tokenizer = _llm(llm_name, llm, tokenizer)
+    model = build_model(recipe, llm)
+    if recipe.trains:
+        load_trainable(model, run_dir / "trainable.safetensors")
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text)
+    return evaluate(model, data.test, collator, tokenizer)

@@ -1,0 +1,95 @@
+"""From a recipe to a model: the typed recipe schema and the one place that wires encoder, bridge and LLM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from graphllm.errors import GraphLLMError
+from graphllm.models.bridges import BRIDGES
+from graphllm.models.gnn import GNNConfig, GNNEncoder
+from graphllm.models.graph_llm import GraphLLM
+from graphllm.models.llm import LLMShape
+from graphllm.train import TrainConfig
+
+RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
+
+
+class RecipeError(GraphLLMError):
+    pass
+
+
+class LoraOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.0
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    bridge: Literal["soft-tokens", "graph-prefix"] | None = None
+    bridge_options: dict = Field(default_factory=dict)
+    gnn: dict = Field(default_factory=dict)
+    include_graph_text: bool = False
+    adaptation: Literal["frozen", "lora"] = "frozen"
+    lora: LoraOptions = Field(default_factory=LoraOptions)
+    train: dict = Field(default_factory=dict)
+
+    @property
+    def trains(self) -> bool:
+        return self.bridge is not None or self.adaptation != "frozen"
+
+    def train_config(self, **overrides) -> TrainConfig:
+        try:
+            return TrainConfig(**{**self.train, **{k: v for k, v in overrides.items() if v is not None}})
+        except TypeError as exc:
+            raise RecipeError(f"recipe {self.name!r}: bad train setting ({exc})") from None
+
+
+def recipe_names() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+
+
+def load_recipe(name_or_path: str | Path) -> Recipe:
+    path = Path(name_or_path)
+    if not path.exists():
+        path = RECIPES_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        raise RecipeError(f"no recipe {name_or_path!r}; choose from {', '.join(recipe_names())} or give a YAML path")
+    try:
+        return Recipe.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: YAML syntax error: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise RecipeError(f"{path}: field {'.'.join(map(str, err['loc']))!r}: {err['msg']}") from None
+
+
+def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
+    if recipe.adaptation == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        llm = get_peft_model(llm, LoraConfig(r=recipe.lora.r, lora_alpha=recipe.lora.alpha,
+                                             lora_dropout=recipe.lora.dropout, task_type="CAUSAL_LM"))
+    if recipe.bridge is None:
+        return GraphLLM(llm, freeze_llm=recipe.adaptation == "frozen")
+    base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
+    shape = LLMShape.of(base.config)
+    try:
+        gnn_config = GNNConfig(**{**recipe.gnn, "input_dim": input_dim})
+        encoder = GNNEncoder(gnn_config)
+        options = dict(recipe.bridge_options)
+        if recipe.bridge == "soft-tokens":
+            weight = base.get_input_embeddings().weight
+            options.setdefault("embed_scale", float(weight.norm(dim=1).mean() / weight.shape[1] ** 0.5))
+        bridge = BRIDGES[recipe.bridge](gnn_config.hidden, shape, **options)
+    except (TypeError, ValueError) as exc:
+        raise RecipeError(f"recipe {recipe.name!r}: {exc}") from None
+    return GraphLLM(llm, encoder, bridge, freeze_llm=recipe.adaptation == "frozen")

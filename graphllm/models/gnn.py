@@ -1,0 +1,138 @@
+r"""The graph encoder: node features that break symmetry, a stack of PyG convolutions, and readouts.
+
+Structure-only graphs (GraphQA) have no node features, and message passing alone cannot tell symmetric
+nodes apart, so each node gets a learned id embedding (its index in its graph) and, optionally, Laplacian
+eigenvector positional encodings:
+
+.. math::
+    h_v^{(0)} = E_{id}[v] + W_{pe}\,\mathrm{PE}(v) + E_{label}[y_v + 1] \quad(\text{or } W_x x_v \text{ when features exist})
+
+then :math:`L` layers of the chosen convolution with ReLU and residual connections. Readouts:
+:math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries, and one token
+per node the question names.
+
+Shapes: node states ``[N, d]``; ``tokens`` ``[B, k + m, d]`` with ``mask`` ``[B, k + m]`` where ``m`` is the
+largest number of named nodes in the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch_geometric.nn import GATConv, GCNConv, GINConv, TransformerConv
+from torch_geometric.utils import to_dense_batch
+
+CONVS = ("gcn", "gin", "gat", "transformer")
+
+
+@dataclass
+class GNNConfig:
+    conv: str = "gin"
+    layers: int = 3
+    hidden: int = 128
+    node_ids: bool = True
+    laplacian_pe: int = 8  # eigenvectors; 0 disables
+    max_nodes: int = 64
+    input_dim: int | None = None  # node feature size when the graphs carry features (x)
+    graph_tokens: int = 4
+    num_labels: int = 8  # known node labels (node classification)
+
+
+@dataclass
+class GraphTokens:
+    tokens: torch.Tensor  # [B, k + m, d]
+    mask: torch.Tensor  # [B, k + m] bool
+
+
+def laplacian_pe(edge_index: torch.Tensor, batch: torch.Tensor, ptr: torch.Tensor, k: int,
+                 random_sign: bool) -> torch.Tensor:
+    """The k eigenvectors of each graph's normalised Laplacian after the trivial one, zero-padded."""
+    out = torch.zeros(int(ptr[-1]), k)
+    for g in range(len(ptr) - 1):
+        lo, hi = int(ptr[g]), int(ptr[g + 1])
+        n = hi - lo
+        if n < 2:
+            continue
+        mask = (edge_index[0] >= lo) & (edge_index[0] < hi)
+        adj = torch.zeros(n, n)
+        adj[edge_index[0, mask] - lo, edge_index[1, mask] - lo] = 1.0
+        deg = adj.sum(1)
+        inv = torch.where(deg > 0, deg.pow(-0.5), torch.zeros_like(deg))
+        lap = torch.eye(n) - inv[:, None] * adj * inv[None, :]
+        _, vectors = torch.linalg.eigh(lap)
+        take = vectors[:, 1: k + 1]
+        if random_sign:  # eigenvector signs are arbitrary: train on both
+            take = take * (torch.randint(0, 2, (1, take.shape[1])) * 2 - 1)
+        out[lo:hi, : take.shape[1]] = take
+    return out
+
+
+class GNNEncoder(nn.Module):
+    def __init__(self, config: GNNConfig) -> None:
+        super().__init__()
+        if config.conv not in CONVS:
+            raise ValueError(f"unknown convolution {config.conv!r}; choose from {', '.join(CONVS)}")
+        self.config = config
+        d = config.hidden
+        self.node_id = nn.Embedding(config.max_nodes, d) if config.node_ids else None
+        self.pe = nn.Linear(config.laplacian_pe, d) if config.laplacian_pe else None
+        self.features = nn.Linear(config.input_dim, d) if config.input_dim else None
+        self.label = nn.Embedding(config.num_labels + 1, d)
+        self.convs = nn.ModuleList(self._conv(config.conv, d) for _ in range(config.layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
+        self.queries = nn.Parameter(torch.randn(config.graph_tokens, d) / d**0.5)
+        self.pool = nn.MultiheadAttention(d, num_heads=4, batch_first=True)
+
+    @staticmethod
+    def _conv(kind: str, d: int) -> nn.Module:
+        if kind == "gcn":
+            return GCNConv(d, d)
+        if kind == "gin":
+            return GINConv(nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, d)))
+        if kind == "gat":
+            return GATConv(d, d, heads=4, concat=False, edge_dim=1)
+        return TransformerConv(d, d, heads=4, concat=False, edge_dim=1)
+
+    def node_states(self, graph) -> torch.Tensor:
+        n = graph.num_nodes
+        device = graph.edge_index.device
+        ptr = graph.ptr if hasattr(graph, "ptr") else torch.tensor([0, n], device=device)
+        batch = graph.batch if hasattr(graph, "batch") and graph.batch is not None else torch.zeros(n, dtype=torch.long)
+        h = torch.zeros(n, self.config.hidden, device=device)
+        if self.features is not None and getattr(graph, "x", None) is not None:
+            h = h + self.features(graph.x.float())
+        if self.node_id is not None:
+            local = torch.arange(n, device=device) - ptr[batch]
+            h = h + self.node_id(local.clamp(max=self.config.max_nodes - 1))
+        if self.pe is not None:
+            pe = laplacian_pe(graph.edge_index.cpu(), batch.cpu(), ptr.cpu(), self.config.laplacian_pe, self.training)
+            h = h + self.pe(pe.to(device))
+        known = getattr(graph, "known_label", None)
+        if known is not None:
+            h = h + self.label((known + 1).clamp(min=0, max=self.config.num_labels))
+        edge_attr = getattr(graph, "edge_capacity", None)
+        edge_attr = edge_attr.float().unsqueeze(-1) / 10 if edge_attr is not None else None
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            if isinstance(conv, (GATConv, TransformerConv)):
+                if edge_attr is None:
+                    edge_attr = torch.zeros(graph.edge_index.shape[1], 1, device=device)
+                update = conv(h, graph.edge_index, edge_attr)
+            else:
+                update = conv(h, graph.edge_index)
+            h = norm(h + torch.relu(update))
+        return h
+
+    def forward(self, graph, node_index: torch.Tensor) -> GraphTokens:
+        """`node_index` [B, m]: positions of the nodes each question names in the batched node dimension."""
+        h = self.node_states(graph)
+        batch = graph.batch if getattr(graph, "batch", None) is not None else torch.zeros(h.shape[0], dtype=torch.long)
+        dense, present = to_dense_batch(h, batch)
+        queries = self.queries.unsqueeze(0).expand(dense.shape[0], -1, -1)
+        pooled, _ = self.pool(queries, dense, dense, key_padding_mask=~present)
+        named_mask = node_index >= 0
+        named = h[node_index.clamp(min=0)] * named_mask.unsqueeze(-1)
+        tokens = torch.cat([pooled, named], dim=1)
+        mask = torch.cat([torch.ones(pooled.shape[:2], dtype=torch.bool, device=h.device), named_mask], dim=1)
+        return GraphTokens(tokens, mask)

@@ -1,0 +1,1 @@
+"""Named experiment configurations, one YAML file per method (`graphllm train --recipe NAME`)."""

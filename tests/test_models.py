@@ -1,0 +1,129 @@
+"""Encoders, bridges, the composed model and the training loop on tiny random LLMs of five layouts."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphllm.data.collate import GraphCollator
+from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+from graphllm.experiment import ExperimentData, run
+from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
+from graphllm.models.gnn import GNNConfig, GNNEncoder
+from graphllm.models.llm import TINY_ARCHS, LLMShape, tiny_llm
+from graphllm.train import CheckpointError, TrainConfig, load_trainable, train
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from graphllm.models.embedded import load_tokenizer
+
+    return load_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def qa():
+    rows = generate(GraphQAConfig(examples=2 * 80, tasks=["cycle_check", "edge_existence"], seed=3), workers=1)
+    return [to_data(r) for r in rows]
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHS)
+@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora"])
+def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
+    torch.manual_seed(0)
+    model = build_model(load_recipe(recipe), tiny_llm(arch), input_dim=None)
+    batch = GraphCollator(tokenizer, "train")(qa[:4])
+    params = model.trainable_parameters()
+    before = {k: v.detach().clone() for k, v in params.items()}
+    optimizer = torch.optim.AdamW(params.values(), lr=1e-2)
+    losses = []
+    for _ in range(3):
+        loss = model(batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(float(loss))
+    assert losses[-1] < losses[0]
+    assert any(not torch.equal(before[k], v) for k, v in params.items())
+    frozen = [n for n, p in model.llm.named_parameters() if not p.requires_grad]
+    assert frozen  # the LLM's own weights never train
+    if recipe == "graph-prefix-lora":
+        assert any("lora_" in n for n in params)
+    out = model.generate(GraphCollator(tokenizer, "generate")(qa[:3]), 4, [tokenizer.eos_token_id])
+    assert len(out) == 3
+
+
+def test_prefix_shape_follows_the_llm(tokenizer, qa):
+    for arch in TINY_ARCHS:
+        llm = tiny_llm(arch)
+        shape = LLMShape.of(llm.config)
+        model = build_model(load_recipe("graph-prefix"), llm)
+        batch = GraphCollator(tokenizer, "train")(qa[:2])
+        out = model.bridge_output(batch)
+        assert len(out.prefix) == shape.layers
+        assert out.prefix[0][0].shape == (2, shape.kv_heads, out.prefix_mask.shape[1], shape.head_dim)
+
+
+def test_gnn_readout_tokens_and_named_nodes(tokenizer, qa):
+    encoder = GNNEncoder(GNNConfig(hidden=16, graph_tokens=3))
+    batch = GraphCollator(tokenizer, "train")(qa[:5])
+    tokens = encoder(batch.graph, batch.node_index)
+    assert tokens.tokens.shape == (5, 3 + batch.node_index.shape[1], 16)
+    assert tokens.mask[:, :3].all() and torch.equal(tokens.mask[:, 3:], batch.node_mask)
+    for conv in ("gcn", "gin", "gat", "transformer"):
+        GNNEncoder(GNNConfig(conv=conv, hidden=16))(batch.graph, batch.node_index)
+
+
+def _small_model():
+    torch.manual_seed(1)
+    return build_model(load_recipe("graph-prefix"), tiny_llm("llama", seed=1))
+
+
+def test_resumed_run_ends_with_the_same_weights(tmp_path, tokenizer, qa):
+    collator = GraphCollator(tokenizer, "train")
+    config = TrainConfig(steps=8, batch_size=4, lr=1e-2, warmup=2, eval_every=4, checkpoint_every=3, seed=5)
+    straight = _small_model()
+    train(straight, qa[:40], qa[40:48], collator, config, tmp_path / "a", progress=False)
+    killed = _small_model()
+    train(killed, qa[:40], qa[40:48], collator, config, tmp_path / "b", progress=False, stop_after=5)
+    resumed = _small_model()  # a fresh process: weights come from the checkpoint (step 3)
+    history = train(resumed, qa[:40], qa[40:48], collator, config, tmp_path / "b", progress=False)
+    assert history.step == 8
+    a, b = straight.trainable_parameters(), resumed.trainable_parameters()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path, tokenizer, qa):
+    (tmp_path / "trainable.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a readable safetensors checkpoint"):
+        load_trainable(_small_model(), tmp_path / "trainable.safetensors")
+    other = build_model(load_recipe("graph-token"), tiny_llm("llama"))
+    train(other, qa[:8], [], GraphCollator(tokenizer, "train"), TrainConfig(steps=1, batch_size=4, warmup=1),
+          tmp_path / "token", progress=False)
+    with pytest.raises(CheckpointError, match="does not fit this model"):
+        load_trainable(_small_model(), tmp_path / "token" / "trainable.safetensors")
+
+
+def test_recipes_load_and_bad_ones_are_clear(tmp_path):
+    assert {"zero-shot", "graph-token", "graph-prefix"} <= set(recipe_names())
+    with pytest.raises(RecipeError, match="no recipe 'nope'"):
+        load_recipe("nope")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbridge: graph-sufix\n")
+    with pytest.raises(RecipeError, match="bridge"):
+        load_recipe(bad)
+
+
+def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenizer, qa):
+    data = ExperimentData(qa[:40], qa[40:48], [d for d in qa[48:] if d.task == "cycle_check"][:6]
+                          + [d for d in qa[48:] if d.task == "edge_existence"][:6])
+    result = run("graph-prefix", ["cycle_check", "edge_existence"], data, tmp_path / "runs" / "gp",
+                 llm=tiny_llm("qwen2"), tokenizer=tokenizer, train_overrides={"steps": 3, "batch_size": 4},
+                 progress=False, max_new_tokens=4, results_dir=tmp_path / "results")
+    assert set(result["accuracy"]) == {"cycle_check", "edge_existence"}
+    assert result["n"] == {"cycle_check": 6, "edge_existence": 6}
+    assert set(result["majority"]) == {"cycle_check", "edge_existence"}
+    assert result["train"]["steps"] == 3 and (tmp_path / "results" / "gp.json").exists()
+    zero = run("zero-shot", ["cycle_check"], ExperimentData([], [], data.test[:4]), tmp_path / "runs" / "zs",
+               llm=tiny_llm("gpt2"), tokenizer=tokenizer, progress=False, max_new_tokens=3, results_dir=None)
+    assert zero["train"] is None and zero["n"] == {"cycle_check": 4}
