@@ -98,7 +98,8 @@ def load_trainable(model, path: Path) -> None:
     try:
         weights = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({exc}); retrain or delete it") from None
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({exc}); "
+                              "retrain or delete it") from None
     params = model.trainable_parameters()
     missing = sorted(set(params) - set(weights))
     unexpected = sorted(set(weights) - set(params))

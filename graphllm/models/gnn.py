@@ -5,7 +5,7 @@ nodes apart, so each node gets a learned id embedding (its index in its graph) a
 eigenvector positional encodings:
 
 .. math::
-    h_v^{(0)} = E_{id}[v] + W_{pe}\,\mathrm{PE}(v) + E_{label}[y_v + 1] \quad(\text{or } W_x x_v \text{ when features exist})
+    h_v^{(0)} = E_{id}[v] + W_{pe}\,\mathrm{PE}(v) + E_{label}[y_v + 1] \qquad (+\, W_x x_v \text{ with features})
 
 then :math:`L` layers of the chosen convolution with ReLU and residual connections. Readouts:
 :math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries, and one token
