@@ -53,8 +53,9 @@ def _llm(name: str, llm=None, tokenizer=None):
 
 
 def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
-        llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None, resume: bool = True, progress: bool = True,
-        eval_batch_size: int = 16, max_new_tokens: int = 24, results_dir: str | Path | None = "results") -> dict:
+        llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None,
+        resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int = 24,
+        results_dir: str | Path | None = "results") -> dict:
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     run_dir = Path(run_dir)
     llm, tokenizer = _llm(llm_name, llm, tokenizer)
