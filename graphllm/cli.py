@@ -220,6 +220,40 @@ def _bench_graphqa(args) -> int:
     return 0
 
 
+def _experiment_data(args):
+    from graphllm.experiment import load_examples
+
+    return load_examples(args.data, args.tasks, args.train_examples, args.val_examples, args.test_examples)
+
+
+def _train(args) -> int:
+    from graphllm.experiment import run
+
+    run_dir = args.out or Path("runs") / f"{Path(args.recipe).stem}-{'+'.join(args.tasks)}"
+    overrides = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
+    result = run(args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm,
+                 train_overrides=overrides, resume=not args.restart, progress=sys.stderr.isatty(),
+                 results_dir=args.results)
+    _print_result(result)
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _print_result(result: dict) -> None:
+    print(f"{'task':<20}{'accuracy':>10}{'majority':>10}{'n':>6}")
+    for task, accuracy in result["accuracy"].items():
+        print(f"{task:<20}{accuracy:>10.3f}{result['majority'].get(task, float('nan')):>10.3f}{result['n'][task]:>6}")
+
+
+def _eval(args) -> int:
+    from graphllm.experiment import evaluate_run
+
+    scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm)
+    for task, accuracy in scores["accuracy"].items():
+        print(f"{task:<20}{accuracy:>10.3f}{scores['n'][task]:>6}")
+    return 0
+
+
 def _demo(args) -> int:
     from graphllm.demo import run_demo
 
@@ -361,6 +395,36 @@ def build_parser() -> argparse.ArgumentParser:
     qa.add_argument("--stats-only", action="store_true",
                     help="print the statistics of the dataset in --out; generate nothing")
     qa.set_defaults(func=_data_graphqa)
+
+    experiment = argparse.ArgumentParser(add_help=False)
+    experiment.add_argument("--tasks", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
+                            default=["cycle_check", "edge_existence"], help="comma-separated GraphQA tasks")
+    experiment.add_argument("--data", type=Path, default=Path("data/graphqa"),
+                            help="GraphQA directory from `graphllm data graphqa` (default %(default)s)")
+    experiment.add_argument("--llm", default="smollm2-135m", help="embedded default, a Hugging Face id or a path")
+    experiment.add_argument("--train-examples", type=int, default=1000, help="per task (default %(default)s)")
+    experiment.add_argument("--val-examples", type=int, default=50, help="per task (default %(default)s)")
+    experiment.add_argument("--test-examples", type=int, default=100, help="per task (default %(default)s)")
+
+    tr = commands.add_parser(
+        "train", parents=[experiment], help="train a recipe on GraphQA tasks and evaluate it",
+        description="Train the trainable parts of a recipe (the LLM stays frozen unless the recipe adapts it), "
+                    "checkpointing as it goes (a killed run resumes where it stopped), then evaluate on the test "
+                    "split and write results JSON beside the majority baseline.",
+        epilog="example: graphllm train --recipe graph-prefix --tasks cycle_check,edge_existence --steps 200")
+    tr.add_argument("--recipe", required=True, help="a name from graphllm/recipes/ or a YAML path")
+    tr.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<tasks>)")
+    tr.add_argument("--steps", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in the run directory")
+    tr.add_argument("--results", type=Path, default=Path("results"), help="where results/<run>.json goes")
+    tr.set_defaults(func=_train)
+
+    ev = commands.add_parser("eval", parents=[experiment], help="evaluate a trained run directory")
+    ev.add_argument("--run", type=Path, required=True)
+    ev.set_defaults(func=_eval)
 
     bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)

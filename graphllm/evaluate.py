@@ -41,7 +41,7 @@ def majority_baseline(train_examples, test_examples) -> dict[str, float]:
 
 
 @torch.no_grad()
-def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, max_new_tokens: int = 24,
+def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, max_new_tokens: int | None = None,
              progress: bool = False) -> dict:
     """{"accuracy": {task: acc}, "n": {task: count}, "examples_per_second": ..., "samples": [...]}."""
     model.eval()
@@ -50,6 +50,11 @@ def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, m
     device = next(model.parameters()).device
     correct, total, samples = defaultdict(int), defaultdict(int), []
     start = time.perf_counter()
+    # Batches of similar prompt length waste little on padding; the scores do not depend on the order.
+    lengths = [len(collator.texts(d)[0]) for d in examples]
+    examples = [examples[i] for i in sorted(range(len(examples)), key=lambda i: lengths[i])]
+    if max_new_tokens is None:  # room for the longest reference answer, and a little more
+        max_new_tokens = max(len(tokenizer(d.answer)["input_ids"]) for d in examples) + 4
     chunks = range(0, len(examples), batch_size)
     if progress:
         from tqdm import tqdm

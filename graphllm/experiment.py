@@ -44,6 +44,12 @@ def load_examples(data_dir: str | Path, tasks: list[str], train_n: int, val_n: i
     return ExperimentData(out["train"], out["validation"], out["test"])
 
 
+def collators(recipe: Recipe, tokenizer) -> tuple[GraphCollator, GraphCollator]:
+    """(training, generation) collators for a recipe."""
+    return tuple(GraphCollator(tokenizer, mode, include_graph_text=recipe.include_graph_text,
+                               system_prompt=recipe.system_prompt) for mode in ("train", "generate"))
+
+
 def _llm(name: str, llm=None, tokenizer=None):
     if llm is not None:
         return llm, tokenizer
@@ -54,14 +60,13 @@ def _llm(name: str, llm=None, tokenizer=None):
 
 def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
         llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None,
-        resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int = 24,
+        resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int | None = None,
         results_dir: str | Path | None = "results") -> dict:
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     run_dir = Path(run_dir)
     llm, tokenizer = _llm(llm_name, llm, tokenizer)
     model = build_model(recipe, llm)
-    train_collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text)
-    eval_collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text)
+    train_collator, eval_collator = collators(recipe, tokenizer)
     history = History()
     config = None
     if recipe.trains:
@@ -100,5 +105,4 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
     model = build_model(recipe, llm)
     if recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
-    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text)
-    return evaluate(model, data.test, collator, tokenizer)
+    return evaluate(model, data.test, collators(recipe, tokenizer)[1], tokenizer)

@@ -19,3 +19,8 @@ def shared_data_dir() -> Path:
 
 def list_file() -> Path:
     return REPO_ROOT / "LIST.md"
+
+
+def results_dir() -> Path:
+    """Where experiment results (JSON) live; the site's leaderboard reads them. $GRAPHLLM_RESULTS overrides."""
+    return Path(os.environ.get("GRAPHLLM_RESULTS", REPO_ROOT / "results"))

@@ -135,7 +135,7 @@ def validation_loss(model, examples, collator, batch_size: int) -> float:
     total, count = 0.0, 0
     for start in range(0, len(examples), batch_size):
         chunk = examples[start:start + batch_size]
-        total += float(model(collator(chunk)).loss) * len(chunk)
+        total += model(collator(chunk)).loss.item() * len(chunk)
         count += len(chunk)
     model.train()
     return total / max(count, 1)
@@ -174,7 +174,7 @@ def train(model, train_examples: list, val_examples: list, collator, config: Tra
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
                 loss = model(batch).loss / config.accumulation
             loss.backward()
-            loss_sum += float(loss)
+            loss_sum += loss.item()
             history.examples += len(index)
         if config.grad_clip:
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)

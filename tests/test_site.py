@@ -70,3 +70,25 @@ def test_no_asset_is_loaded_from_another_host(built_site):
         parser.feed(page.read_text(encoding="utf-8"))
         offenders += [(page.name, a) for a in parser.assets if re.match(r"^(https?:)?//", a)]
     assert offenders == []
+
+
+def test_leaderboard_from_results(tmp_path, monkeypatch):
+    import json
+
+    from graphllm.site.build import build_site
+
+    results = tmp_path / "results"
+    results.mkdir()
+    result = {"recipe": "graph-prefix", "llm": "tiny", "tasks": ["cycle_check"], "accuracy": {"cycle_check": 0.75},
+              "n": {"cycle_check": 40}, "majority": {"cycle_check": 0.6},
+              "train": {"steps": 10, "seconds": 3.0, "trainable_parameters": 1234,
+                        "train_loss": [[1, 2.0], [2, 1.5]], "val_loss": [[2, 1.7]]}}
+    (results / "demo-graph-prefix.json").write_text(json.dumps(result))
+    (results / "broken.json").write_text("{not json")
+    monkeypatch.setenv("GRAPHLLM_RESULTS", str(results))
+    site = build_site(strict=True, site_dir=tmp_path / "site")
+    html = (site / "leaderboard" / "index.html").read_text(encoding="utf-8")
+    assert "graph-prefix" in html and "0.750" in html and "0.600" in html
+    assert "GraphToken, PaLM 2-S (published)" in html and "0.956" in html
+    assert (site / "assets" / "leaderboard" / "accuracy.svg").exists()
+    assert (site / "assets" / "leaderboard" / "curves.svg").exists()

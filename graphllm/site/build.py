@@ -17,10 +17,12 @@ def build_site(strict: bool = True, site_dir: Path | None = None) -> Path:
                "-d", str(site_dir)]
     if strict:
         command.append("--strict")
-    env = {**os.environ, "GRAPHLLM_CATALOG": str(paths.catalog_dir())}
+    env = {**os.environ, "GRAPHLLM_CATALOG": str(paths.catalog_dir()), "NO_MKDOCS_2_WARNING": "1",
+           "GRAPHLLM_RESULTS": str(paths.results_dir())}
     done = subprocess.run(command, cwd=paths.REPO_ROOT, capture_output=True, text=True, env=env)
     if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if "WARNING" in line or "ERROR" in line or "Error" in line]
-        reason = lines[0].strip() if lines else (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+        log = done.stderr.strip().splitlines() or ["unknown error"]
+        warnings = [line for line in log if line.startswith(("WARNING", "ERROR"))]
+        reason = log[-1].strip() if "Traceback" in done.stderr else (warnings or log)[0].strip()
         raise GraphLLMError(f"mkdocs build failed: {reason} (run `mkdocs build --strict` for the full log)")
     return site_dir

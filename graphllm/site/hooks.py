@@ -12,7 +12,7 @@ from mkdocs.structure.files import File, Files
 from graphllm import paths
 from graphllm.catalog.store import load_catalog
 from graphllm.errors import GraphLLMError
-from graphllm.site import pages, plots
+from graphllm.site import leaderboard, pages, plots
 
 log = logging.getLogger("mkdocs.plugins.graphllm")
 _state: dict = {}
@@ -24,7 +24,7 @@ def on_config(config):
     except GraphLLMError as exc:
         raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
     _state["catalog"] = catalog
-    config["nav"] = pages.nav(catalog)
+    config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}])
     return config
 
 
@@ -46,6 +46,12 @@ def on_files(files: Files, config) -> Files:
         add(f"assets/stats/{key}.svg", draw(catalog))
         figures[key] = f"assets/stats/{key}.svg"
     add("stats.md", pages.stats_page(catalog, figures))
+    results = leaderboard.load_results(paths.results_dir())
+    result_figures = {}
+    for key, svg in leaderboard.figures(results).items():
+        add(f"assets/leaderboard/{key}.svg", svg)
+        result_figures[key] = f"assets/leaderboard/{key}.svg"
+    add("leaderboard.md", leaderboard.page(results, result_figures))
     log.info("graphllm: generated %d section pages from %d entries", len(catalog.taxonomy.sections),
              len(catalog.entries()))
     return files
