@@ -100,7 +100,7 @@ def test_search_finds_a_paper(browser, site_url):
 
 
 def test_every_page_loads_without_console_errors(browser, site_url, built_site):
-    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/"]
+    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/", "leaderboard/"]
     browser.get_log("browser")
     for page in pages:
         browser.get(f"{site_url}/{page}")
