@@ -7,6 +7,7 @@ files are checked here, offline: the file must exist and a `#fragment` must name
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
@@ -92,16 +93,21 @@ def from_markdown(paths: list[Path]) -> Extraction:
     for path in paths:
         text = path.read_text(encoding="utf-8")
         for url, line in markdown_links(text):
-            source = f"{path}:{line}"
-            if url.lower().startswith(SKIPPED_SCHEMES):
-                out.skipped += 1
-            elif re.match(r"^https?://", url, re.I):
-                out.targets.append(Target(url, source))
-            elif url.startswith("//"):
-                out.targets.append(Target("https:" + url, source))
-            else:
-                out.offline.append(_local_markdown(path, url, source))
+            _route(out, url, f"{path}:{line}", lambda u, s, p=path: _local_markdown(p, u, s))
     return _merge_offline(out)
+
+
+def _route(out: Extraction, url: str, source: str, local: Callable[[str, str], Result]) -> None:
+    """A link is skipped (mailto:, other schemes), checked online (http, https, //host) or decided now
+    by `local` (a file of the site or of the repository)."""
+    if re.match(r"^https?://", url, re.I):
+        out.targets.append(Target(url, source))
+    elif url.startswith("//"):
+        out.targets.append(Target("https:" + url, source))
+    elif url.lower().startswith(SKIPPED_SCHEMES) or re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I):
+        out.skipped += 1
+    else:
+        out.offline.append(local(url, source))
 
 
 def _local_markdown(path: Path, url: str, source: str) -> Result:
@@ -125,17 +131,8 @@ def from_site(site: Path) -> Extraction:
         parsed = parse_html(page.read_text(encoding="utf-8", errors="replace"))
         relative_page = page.relative_to(root)
         for href, line in parsed.links:
-            source = f"{relative_page}:{line}"
-            if href.lower().startswith(SKIPPED_SCHEMES):
-                out.skipped += 1
-            elif re.match(r"^https?://", href, re.I):
-                out.targets.append(Target(href, source))
-            elif href.startswith("//"):
-                out.targets.append(Target("https:" + href, source))
-            elif re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I):
-                out.skipped += 1
-            else:
-                out.offline.append(_local_site(root, page, href, source, anchors_cache))
+            _route(out, href, f"{relative_page}:{line}",
+                   lambda u, s, p=page: _local_site(root, p, u, s, anchors_cache))
     return _merge_offline(out)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,15 +32,17 @@ class TaskItem:
     classes: list[str] = field(default_factory=list)
 
 
-class Task:
+class Task(ABC):
     name = ""
     needs = "any"  # "any" graph, or "sbm2": a two-block stochastic block model
 
+    @abstractmethod
     def make(self, graph: Graph, names: list[str], rng: random.Random) -> TaskItem:
-        raise NotImplementedError
+        """Sample the nodes the question names; return question, answer text and answer value."""
 
+    @abstractmethod
     def parse(self, answer: str, names: list[str]) -> Any:
-        raise NotImplementedError
+        """The value an answer text states, or None when it states none."""
 
 
 def _yes_no(answer: str) -> bool | None:

@@ -1,0 +1,171 @@
+"""`graphllm data`, `train`, `eval`, `bench` and `demo`: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _bench_links(args) -> int:
+    from graphllm.bench.links import bench_links, format_table
+    from graphllm.fileio import atomic_write_text
+
+    result = bench_links(args.urls, args.hosts, args.latency, args.faults, args.per_host, peers=not args.no_peers,
+                         log=lambda msg: print(msg, file=sys.stderr))
+    print(format_table(result))
+    if args.json:
+        runs = [{k: v for k, v in vars(run).items() if k != "broken"} for run in result["runs"]]
+        atomic_write_text(args.json, json.dumps({**result, "runs": runs}, indent=2) + "\n")
+    return 0
+
+
+def _data_graphqa(args) -> int:
+    from graphllm.data.graphqa import GraphQAConfig, format_statistics, generate, load, save, statistics
+
+    if args.stats_only:
+        print(format_statistics(statistics(load(args.out))))
+        return 0
+    config = GraphQAConfig(examples=args.examples, seed=args.seed)
+    for name in ("tasks", "generators", "encoders"):
+        chosen = getattr(args, name)
+        if chosen:
+            setattr(config, name, [c.strip() for c in chosen.split(",") if c.strip()])
+    config.check()
+    from tqdm import tqdm
+
+    with tqdm(total=config.examples, unit="ex", desc="generating", disable=not sys.stderr.isatty()) as bar:
+        examples = generate(config, workers=args.workers, progress=bar.update)
+    counts = save(examples, args.out, config)
+    print(f"wrote {len(examples)} examples to {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.stats:
+        print(format_statistics(statistics(examples)))
+    return 0
+
+
+def _bench_graphqa(args) -> int:
+    from graphllm.bench.graphqa import bench_graphqa
+
+    print(bench_graphqa(args.examples, args.workers))
+    return 0
+
+
+def _experiment_data(args):
+    from graphllm.experiment import load_examples
+
+    return load_examples(args.data, args.tasks, args.train_examples, args.val_examples, args.test_examples)
+
+
+def _train(args) -> int:
+    from graphllm.experiment import run
+
+    run_dir = args.out or Path("runs") / f"{Path(args.recipe).stem}-{'+'.join(args.tasks)}"
+    overrides = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
+    result = run(args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm,
+                 train_overrides=overrides, resume=not args.restart, progress=sys.stderr.isatty(),
+                 results_dir=args.results)
+    _print_result(result)
+    print(f"run directory: {run_dir}")
+    return 0
+
+
+def _print_result(result: dict) -> None:
+    print(f"{'task':<20}{'accuracy':>10}{'majority':>10}{'n':>6}")
+    for task, accuracy in result["accuracy"].items():
+        print(f"{task:<20}{accuracy:>10.3f}{result['majority'].get(task, float('nan')):>10.3f}{result['n'][task]:>6}")
+
+
+def _eval(args) -> int:
+    from graphllm.experiment import evaluate_run
+
+    scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm)
+    for task, accuracy in scores["accuracy"].items():
+        print(f"{task:<20}{accuracy:>10.3f}{scores['n'][task]:>6}")
+    return 0
+
+
+def _demo(args) -> int:
+    from graphllm.demo import run_demo
+
+    return run_demo()
+
+
+def register(commands) -> None:
+    data = commands.add_parser("data", help="graph tasks: generate GraphQA")
+    data_commands = data.add_subparsers(dest="data_command", metavar="WHAT", required=True)
+    qa = data_commands.add_parser(
+        "graphqa", help="generate GraphQA (Talk like a Graph) exactly, from a seed",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Random graphs (er, ba, sbm, sfn, complete, star, path; 5-19 nodes), twelve tasks, six text\n"
+                    "encoders. Train/validation/test never share a graph, even relabelled. Written as JSON lines\n"
+                    "(see graphllm/data/graphqa/dataset.py for the format).",
+        epilog="example:\n  graphllm data graphqa --out data/graphqa --examples 12000 --tasks cycle_check,edge_count "
+               "--stats")
+    qa.add_argument("--out", type=Path, default=Path("data/graphqa"), help="output directory (default %(default)s)")
+    qa.add_argument("--examples", type=int, default=12_000, help="total over all splits (default %(default)s)")
+    qa.add_argument("--seed", type=int, default=0)
+    qa.add_argument("--tasks", help="comma-separated (default: all twelve)")
+    qa.add_argument("--generators", help="comma-separated (default: all seven)")
+    qa.add_argument("--encoders", help="comma-separated (default: all six)")
+    qa.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")
+    qa.add_argument("--stats", action="store_true",
+                    help="print count, label distribution and majority accuracy per task")
+    qa.add_argument("--stats-only", action="store_true",
+                    help="print the statistics of the dataset in --out; generate nothing")
+    qa.set_defaults(func=_data_graphqa)
+
+    experiment = argparse.ArgumentParser(add_help=False)
+    experiment.add_argument("--tasks", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
+                            default=["cycle_check", "edge_existence"], help="comma-separated GraphQA tasks")
+    experiment.add_argument("--data", type=Path, default=Path("data/graphqa"),
+                            help="GraphQA directory from `graphllm data graphqa` (default %(default)s)")
+    experiment.add_argument("--llm", default="smollm2-135m", help="embedded default, a Hugging Face id or a path")
+    experiment.add_argument("--train-examples", type=int, default=1000, help="per task (default %(default)s)")
+    experiment.add_argument("--val-examples", type=int, default=50, help="per task (default %(default)s)")
+    experiment.add_argument("--test-examples", type=int, default=100, help="per task (default %(default)s)")
+
+    tr = commands.add_parser(
+        "train", parents=[experiment], help="train a recipe on GraphQA tasks and evaluate it",
+        description="Train the trainable parts of a recipe (the LLM stays frozen unless the recipe adapts it), "
+                    "checkpointing as it goes (a killed run resumes where it stopped), then evaluate on the test "
+                    "split and write results JSON beside the majority baseline.",
+        epilog="example: graphllm train --recipe graph-prefix --tasks cycle_check,edge_existence --steps 200")
+    tr.add_argument("--recipe", required=True, help="a name from graphllm/recipes/ or a YAML path")
+    tr.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<tasks>)")
+    tr.add_argument("--steps", type=int)
+    tr.add_argument("--batch-size", type=int)
+    tr.add_argument("--lr", type=float)
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in the run directory")
+    tr.add_argument("--results", type=Path, default=Path("results"), help="where results/<run>.json goes")
+    tr.set_defaults(func=_train)
+
+    ev = commands.add_parser("eval", parents=[experiment], help="evaluate a trained run directory")
+    ev.add_argument("--run", type=Path, required=True)
+    ev.set_defaults(func=_eval)
+
+    bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
+    bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    bl = bench_commands.add_parser(
+        "links", help="our crawler vs linkinator and markdown-link-check on a local link farm",
+        description="Start a farm of HTTP hosts on 127.0.0.x with fixed latency and known faults, then time "
+                    "each checker as a whole command on the same Markdown file and count its wrong verdicts "
+                    "against the farm's ground truth. The npm peers are installed into .cache/npm if missing.")
+    bl.add_argument("--urls", type=int, default=2000)
+    bl.add_argument("--hosts", type=int, default=50)
+    bl.add_argument("--latency", type=float, default=0.05, help="seconds per response (default 0.05)")
+    bl.add_argument("--faults", type=float, default=0.05, help="share of faulty URLs (default 0.05)")
+    bl.add_argument("--per-host", type=int, default=4, help="our per-host limit (default 4)")
+    bl.add_argument("--no-peers", action="store_true", help="skip linkinator and markdown-link-check")
+    bl.add_argument("--json", type=Path, help="also write the figures as JSON")
+    bl.set_defaults(func=_bench_links)
+    bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")
+    bq.add_argument("--examples", type=int, default=100_000)
+    bq.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")
+    bq.set_defaults(func=_bench_graphqa)
+    demo = commands.add_parser("demo", help="the main job on the embedded default",
+                               description="Validate and render the catalog, generate GraphQA, evaluate zero-shot, "
+                                           "train and evaluate graph-token and graph-prefix on SmolLM2-135M, build "
+                                           "the site with the leaderboard and print a summary (about 8 minutes).")
+    demo.set_defaults(func=_demo)
