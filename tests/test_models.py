@@ -28,11 +28,12 @@ def qa():
 
 
 @pytest.mark.parametrize("arch", TINY_ARCHS)
-@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora"])
+@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora", "text-lora"])
 def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     torch.manual_seed(0)
     model = build_model(load_recipe(recipe), tiny_llm(arch), input_dim=None)
-    batch = GraphCollator(tokenizer, "train")(qa[:4])
+    text = load_recipe(recipe).include_graph_text
+    batch = GraphCollator(tokenizer, "train", include_graph_text=text)(qa[:4])
     params = model.trainable_parameters()
     before = {k: v.detach().clone() for k, v in params.items()}
     optimizer = torch.optim.AdamW(params.values(), lr=1e-2)
@@ -47,9 +48,10 @@ def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     assert any(not torch.equal(before[k], v) for k, v in params.items())
     frozen = [n for n, p in model.llm.named_parameters() if not p.requires_grad]
     assert frozen  # the LLM's own weights never train
-    if recipe == "graph-prefix-lora":
+    if recipe.endswith("lora"):
         assert any("lora_" in n for n in params)
-    out = model.generate(GraphCollator(tokenizer, "generate")(qa[:3]), 4, [tokenizer.eos_token_id])
+    out = model.generate(GraphCollator(tokenizer, "generate", include_graph_text=text)(qa[:3]), 4,
+                         [tokenizer.eos_token_id])
     assert len(out) == 3
 
 

@@ -18,7 +18,12 @@ EPILOG = """examples:
   graphllm catalog validate          check every entry; prints the number of unique papers
   graphllm catalog render            write LIST.md, the awesome-style list
   graphllm links check               check every link of the catalog
+  graphllm catalog add 2310.04560    add a paper by arXiv id (refresh, sync: keep the catalog current)
   graphllm site build                build the static site into site/
+  graphllm data graphqa --stats      generate GraphQA and print its label statistics
+  graphllm train --recipe graph-prefix --tasks cycle_check
+                                     train and evaluate a method; results feed the leaderboard
+  graphllm bench links               our link checker vs linkinator and markdown-link-check
   graphllm demo                      the main job on the embedded default
 """
 
