@@ -29,6 +29,14 @@ class LoraOptions(BaseModel):
     dropout: float = 0.0
 
 
+class PromptOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["prompt-tuning", "prefix-tuning", "p-tuning"]
+    virtual_tokens: int = 20
+    encoder: Literal["MLP", "LSTM"] = "MLP"  # P-tuning's prompt encoder
+    hidden: int = 128
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,11 +49,12 @@ class Recipe(BaseModel):
     system_prompt: str | None = "Answer the question about the graph. Reply with the answer only."
     adaptation: Literal["frozen", "lora"] = "frozen"
     lora: LoraOptions = Field(default_factory=LoraOptions)
+    prompt: PromptOptions | None = None  # peft prompt learning on the text (no GNN)
     train: dict = Field(default_factory=dict)
 
     @property
     def trains(self) -> bool:
-        return self.bridge is not None or self.adaptation != "frozen"
+        return self.bridge is not None or self.adaptation != "frozen" or self.prompt is not None
 
     def train_config(self, **overrides) -> TrainConfig:
         try:
@@ -74,6 +83,15 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
 
 
 def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
+    if recipe.prompt is not None:
+        from peft import get_peft_model
+
+        from graphllm.models.bridges.peft_prompt import PeftPromptBridge, peft_prompt_config
+
+        options = recipe.prompt
+        peft_model = get_peft_model(llm, peft_prompt_config(options.method, options.virtual_tokens, options.encoder,
+                                                            options.hidden))
+        return GraphLLM(peft_model.get_base_model(), bridge=PeftPromptBridge(peft_model, options.method))
     if recipe.adaptation == "lora":
         from peft import LoraConfig, get_peft_model
 

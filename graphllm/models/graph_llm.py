@@ -51,8 +51,10 @@ class GraphLLM(nn.Module):
         return self
 
     def bridge_output(self, batch: GraphBatch) -> BridgeOutput:
-        if self.encoder is None or self.bridge is None:
+        if self.bridge is None:
             return BridgeOutput()
+        if self.encoder is None:  # a prompt that does not depend on the graph (peft's prompt learning)
+            return self.bridge(batch_size=batch.input_ids.shape[0])
         return self.bridge(self.encoder(batch.graph, batch.node_index))
 
     def prepare(self, batch: GraphBatch) -> LLMInputs:

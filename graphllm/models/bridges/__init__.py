@@ -3,8 +3,9 @@
 
 from graphllm.models.bridges.base import BridgeOutput
 from graphllm.models.bridges.graph_prefix import GraphPrefixBridge
+from graphllm.models.bridges.peft_prompt import PeftPromptBridge
 from graphllm.models.bridges.soft_tokens import SoftTokenBridge
 
 BRIDGES = {"soft-tokens": SoftTokenBridge, "graph-prefix": GraphPrefixBridge}
 
-__all__ = ["BRIDGES", "BridgeOutput", "GraphPrefixBridge", "SoftTokenBridge"]
+__all__ = ["BRIDGES", "BridgeOutput", "GraphPrefixBridge", "PeftPromptBridge", "SoftTokenBridge"]
