@@ -44,10 +44,14 @@ def load_examples(data_dir: str | Path, tasks: list[str], train_n: int, val_n: i
     return ExperimentData(out["train"], out["validation"], out["test"])
 
 
-def collators(recipe: Recipe, tokenizer) -> tuple[GraphCollator, GraphCollator]:
-    """(training, generation) collators for a recipe."""
+def collators(recipe: Recipe, tokenizer, train_examples: list = ()) -> tuple[GraphCollator, GraphCollator]:
+    """(training, generation) collators for a recipe; few-shot recipes take their shots from the training split."""
+    shots: dict[str, list] = {}
+    for data in train_examples:
+        if len(shots.setdefault(data.task, [])) < recipe.few_shot:
+            shots[data.task].append(data)
     return tuple(GraphCollator(tokenizer, mode, include_graph_text=recipe.include_graph_text,
-                               system_prompt=recipe.system_prompt) for mode in ("train", "generate"))
+                               system_prompt=recipe.system_prompt, shots=shots) for mode in ("train", "generate"))
 
 
 def _llm(name: str, llm=None, tokenizer=None):
@@ -66,7 +70,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     run_dir = Path(run_dir)
     llm, tokenizer = _llm(llm_name, llm, tokenizer)
     model = build_model(recipe, llm)
-    train_collator, eval_collator = collators(recipe, tokenizer)
+    train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
     config = None
     if recipe.trains:
@@ -105,4 +109,4 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
     model = build_model(recipe, llm)
     if recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
-    return evaluate(model, data.test, collators(recipe, tokenizer)[1], tokenizer)
+    return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer)

@@ -130,3 +130,10 @@ def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenize
     zero = run("zero-shot", ["cycle_check"], ExperimentData([], [], data.test[:4]), tmp_path / "runs" / "zs",
                llm=tiny_llm("gpt2"), tokenizer=tokenizer, progress=False, max_new_tokens=3, results_dir=None)
     assert zero["train"] is None and zero["n"] == {"cycle_check": 4}
+    few = run("few-shot", ["cycle_check"], ExperimentData(data.train, [], data.test[:4]), tmp_path / "runs" / "fs",
+              llm=tiny_llm("opt"), tokenizer=tokenizer, progress=False, max_new_tokens=3, results_dir=None)
+    assert few["train"] is None and few["n"] == {"cycle_check": 4}
+    retriever = run("g-retriever", ["cycle_check"], ExperimentData(data.train, [], data.test[:4]),
+                    tmp_path / "runs" / "gr", llm=tiny_llm("llama"), tokenizer=tokenizer,
+                    train_overrides={"steps": 2, "batch_size": 2}, progress=False, max_new_tokens=3, results_dir=None)
+    assert retriever["train"]["steps"] == 2

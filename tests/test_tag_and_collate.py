@@ -176,3 +176,13 @@ def test_text_only_prompt_and_plain_format(tokenizer, qa_data):
         assert completion == qa_data[0].answer + tokenizer.eos_token
     finally:
         plain.chat_template = saved
+
+
+def test_few_shot_prompts_show_solved_examples_first(tokenizer):
+    rows = [to_data(e) for e in generate(GraphQAConfig(examples=3, tasks=["edge_count"], seed=9), workers=1)]
+    question, first, second = rows
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=True, shots={"edge_count": [first, second]})
+    prompt, completion = collator.texts(question)
+    assert prompt.index(first.text) < prompt.index(second.text) < prompt.index(question.text)
+    assert f"<|im_start|>assistant\n{first.answer}<|im_end|>" in prompt
+    assert completion == question.answer + "<|im_end|>"

@@ -41,7 +41,8 @@ class GraphCollator:
     """`collator(list_of_data) -> GraphBatch` for a tokenizer (its chat template when it has one)."""
 
     def __init__(self, tokenizer, mode: Literal["train", "generate"] = "train", include_graph_text: bool = False,
-                 system_prompt: str | None = None, max_prompt_tokens: int | None = None) -> None:
+                 system_prompt: str | None = None, max_prompt_tokens: int | None = None,
+                 shots: dict[str, list] | None = None) -> None:
         if mode not in ("train", "generate"):
             raise ValueError(f"mode must be 'train' or 'generate', not {mode!r}")
         self.tokenizer = tokenizer
@@ -49,6 +50,7 @@ class GraphCollator:
         self.include_graph_text = include_graph_text
         self.system_prompt = system_prompt
         self.max_prompt_tokens = max_prompt_tokens
+        self.shots = shots or {}  # task -> solved examples shown before the question (few-shot prompting)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         if self.pad_id is None:
             raise ValueError("the tokenizer has neither a pad nor an end-of-sequence token")
@@ -60,8 +62,12 @@ class GraphCollator:
         """(prompt, completion): the prompt ends where the model starts answering."""
         user = self._user_text(data)
         tok = self.tokenizer
+        shots = self.shots.get(getattr(data, "task", None), [])
         if getattr(tok, "chat_template", None):
             messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else [])
+            for shot in shots:  # each solved example as an earlier turn of the conversation
+                messages += [{"role": "user", "content": self._user_text(shot)},
+                             {"role": "assistant", "content": shot.answer}]
             messages.append({"role": "user", "content": user})
             prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             full = tok.apply_chat_template(messages + [{"role": "assistant", "content": data.answer}],
@@ -70,7 +76,8 @@ class GraphCollator:
                 raise ValueError("the chat template renders the assistant turn in a way that does not extend the "
                                  "generation prompt; pass a tokenizer with a standard template")
             return prompt, full[len(prompt):].rstrip("\n")
-        return f"Question: {user}\nAnswer: ", data.answer + (tok.eos_token or "")
+        solved = "".join(f"Question: {self._user_text(s)}\nAnswer: {s.answer}\n\n" for s in shots)
+        return f"{solved}Question: {user}\nAnswer: ", data.answer + (tok.eos_token or "")
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]

@@ -46,6 +46,7 @@ class Recipe(BaseModel):
     bridge_options: dict = Field(default_factory=dict)
     gnn: dict = Field(default_factory=dict)
     include_graph_text: bool = False
+    few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
     system_prompt: str | None = "Answer the question about the graph. Reply with the answer only."
     adaptation: Literal["frozen", "lora"] = "frozen"
     lora: LoraOptions = Field(default_factory=LoraOptions)
