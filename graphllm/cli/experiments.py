@@ -44,6 +44,14 @@ def _data_graphqa(args) -> int:
     return 0
 
 
+def _bench_train(args) -> int:
+    from graphllm.bench.train import bench_train
+
+    print(bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
+                      test_n=args.test_examples))
+    return 0
+
+
 def _bench_graphqa(args) -> int:
     from graphllm.bench.graphqa import bench_graphqa
 
@@ -160,6 +168,18 @@ def register(commands) -> None:
     bl.add_argument("--no-peers", action="store_true", help="skip linkinator and markdown-link-check")
     bl.add_argument("--json", type=Path, help="also write the figures as JSON")
     bl.set_defaults(func=_bench_links)
+    bt = bench_commands.add_parser(
+        "train", help="our graph-token vs PyG's GRetriever: same GNN, LLM, data and steps",
+        description="Train both for the same steps on the same GraphQA examples with the same frozen LLM and "
+                    "one graph token from a 2-layer GAT; print training and evaluation examples/s, accuracy "
+                    "and the ratios.")
+    bt.add_argument("--tasks", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
+                    default=["cycle_check", "edge_existence"])
+    bt.add_argument("--steps", type=int, default=60)
+    bt.add_argument("--batch-size", type=int, default=8)
+    bt.add_argument("--train-examples", type=int, default=400, help="per task")
+    bt.add_argument("--test-examples", type=int, default=50, help="per task")
+    bt.set_defaults(func=_bench_train)
     bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")
     bq.add_argument("--examples", type=int, default=100_000)
     bq.add_argument("--workers", type=int, help="processes (default: the number of CPUs)")

@@ -108,7 +108,7 @@ def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
         options = dict(recipe.bridge_options)
         if recipe.bridge == "soft-tokens":
             weight = base.get_input_embeddings().weight
-            options.setdefault("embed_scale", float(weight.norm(dim=1).mean() / weight.shape[1] ** 0.5))
+            options.setdefault("embed_scale", weight.detach().norm(dim=1).mean().item() / weight.shape[1] ** 0.5)
         bridge = BRIDGES[recipe.bridge](gnn_config.hidden, shape, **options)
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"recipe {recipe.name!r}: {exc}") from None
