@@ -29,7 +29,7 @@ def qa():
 
 @pytest.mark.parametrize("arch", TINY_ARCHS)
 @pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora", "text-lora",
-                                    "text-prompt-tuning", "text-prefix-tuning", "text-p-tuning"])
+                                    "text-prompt-tuning", "text-prefix-tuning", "text-p-tuning", "text-adapter"])
 def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     torch.manual_seed(0)
     model = build_model(load_recipe(recipe), tiny_llm(arch), input_dim=None)
@@ -137,3 +137,18 @@ def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenize
                     tmp_path / "runs" / "gr", llm=tiny_llm("llama"), tokenizer=tokenizer,
                     train_overrides={"steps": 2, "batch_size": 2}, progress=False, max_new_tokens=3, results_dir=None)
     assert retriever["train"]["steps"] == 2
+
+
+def test_adapters_start_as_the_identity(tokenizer, qa):
+    from graphllm.models.adapters import Adapters
+
+    for arch in TINY_ARCHS:
+        llm = tiny_llm(arch)
+        batch = GraphCollator(tokenizer, "train", include_graph_text=True)(qa[:2])
+        before = llm(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
+        shape = LLMShape.of(llm.config)
+        adapters = Adapters(llm, shape.layers, shape.hidden, 8)
+        after = llm(input_ids=batch.input_ids, attention_mask=batch.attention_mask).logits
+        assert torch.allclose(before, after, atol=1e-6)
+        assert len(adapters._hooks) == 2 * shape.layers
+        adapters.remove()

@@ -48,7 +48,8 @@ class Recipe(BaseModel):
     include_graph_text: bool = False
     few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
     system_prompt: str | None = "Answer the question about the graph. Reply with the answer only."
-    adaptation: Literal["frozen", "lora"] = "frozen"
+    adaptation: Literal["frozen", "lora", "adapter"] = "frozen"
+    adapter_bottleneck: int = Field(default=64, ge=1, description="width of the bottleneck adapters")
     lora: LoraOptions = Field(default_factory=LoraOptions)
     prompt: PromptOptions | None = None  # peft prompt learning on the text (no GNN)
     train: dict = Field(default_factory=dict)
@@ -99,7 +100,13 @@ def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
         llm = get_peft_model(llm, LoraConfig(r=recipe.lora.r, lora_alpha=recipe.lora.alpha,
                                              lora_dropout=recipe.lora.dropout, task_type="CAUSAL_LM"))
     if recipe.bridge is None:
-        return GraphLLM(llm, freeze_llm=recipe.adaptation == "frozen")
+        model = GraphLLM(llm, freeze_llm=recipe.adaptation != "lora")
+        if recipe.adaptation == "adapter":
+            from graphllm.models.adapters import Adapters
+
+            shape = LLMShape.of(llm.config)
+            model.adapters = Adapters(llm, shape.layers, shape.hidden, recipe.adapter_bottleneck)
+        return model
     base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
     shape = LLMShape.of(base.config)
     try:
