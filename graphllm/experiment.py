@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -54,6 +55,18 @@ def collators(recipe: Recipe, tokenizer, train_examples: list = ()) -> tuple[Gra
                                system_prompt=recipe.system_prompt, shots=shots) for mode in ("train", "generate"))
 
 
+def accelerator_from_env():
+    """An accelerate `Accelerator` when started by a multi-process launcher (torchrun sets WORLD_SIZE)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return None
+    import torch
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    return Accelerator(cpu=not torch.cuda.is_available(),
+                       kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
+
+
 def _llm(name: str, llm=None, tokenizer=None):
     if llm is not None:
         return llm, tokenizer
@@ -73,10 +86,13 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
     config = None
+    accelerator = accelerator_from_env()
     if recipe.trains:
         config = recipe.train_config(**(train_overrides or {}))
         history = train(model, data.train, data.validation, train_collator, config, run_dir, resume=resume,
-                        progress=progress)
+                        progress=progress, accelerator=accelerator)
+    if accelerator is not None and not accelerator.is_main_process:
+        return {}  # the main process evaluates and writes the results
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "recipe.json", recipe.model_dump_json(indent=2) + "\n")
     scores = evaluate(model, data.test, eval_collator, tokenizer, eval_batch_size, max_new_tokens, progress)

@@ -142,9 +142,13 @@ def validation_loss(model, examples, collator, batch_size: int) -> float:
 
 
 def train(model, train_examples: list, val_examples: list, collator, config: TrainConfig, out_dir: str | Path,
-          resume: bool = True, progress: bool = True, stop_after: int | None = None) -> History:
+          resume: bool = True, progress: bool = True, stop_after: int | None = None, accelerator=None) -> History:
     """Train until `config.steps` (or early stopping). `stop_after` ends the call after that many steps, as a
-    kill would, which is how resuming is tested."""
+    kill would, which is how resuming is tested.
+
+    With an `accelerate.Accelerator` of N processes, each process takes every N-th micro-batch of what one
+    process with N times the accumulation would take, and gradients are averaged: the same training, split.
+    """
     out_dir = Path(out_dir)
     torch.manual_seed(config.seed)
     device = next(model.parameters()).device
@@ -155,10 +159,16 @@ def train(model, train_examples: list, val_examples: list, collator, config: Tra
     history = History()
     if resume and (out_dir / "state.pt").exists():
         history = _resume(model, optimizer, out_dir)
+    world, rank, main = 1, 0, True
+    forward = model
+    if accelerator is not None:
+        world, rank, main = accelerator.num_processes, accelerator.process_index, accelerator.is_main_process
+        device = accelerator.device
+        forward, optimizer = accelerator.prepare(model, optimizer)
     autocast = device.type == "cuda" and config.bf16
     model.train()
     bar = None
-    if progress:
+    if progress and main:
         from tqdm import tqdm
 
         bar = tqdm(total=config.steps, initial=history.step, unit="step", desc="training", leave=False)
@@ -168,14 +178,14 @@ def train(model, train_examples: list, val_examples: list, collator, config: Tra
             group["lr"] = learning_rate(history.step, config)
         loss_sum = 0.0
         for micro in range(config.accumulation):
-            index = batch_indices(len(train_examples), config.batch_size, history.step, micro, config.accumulation,
-                                  config.seed)
+            index = batch_indices(len(train_examples), config.batch_size, history.step, micro * world + rank,
+                                  config.accumulation * world, config.seed)
             batch = collator([train_examples[i] for i in index]).to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                loss = model(batch).loss / config.accumulation
-            loss.backward()
+                loss = forward(batch).loss / config.accumulation
+            loss.backward() if accelerator is None else accelerator.backward(loss)
             loss_sum += loss.item()
-            history.examples += len(index)
+            history.examples += len(index) * world
         if config.grad_clip:
             torch.nn.utils.clip_grad_norm_(params, config.grad_clip)
         optimizer.step()
@@ -195,7 +205,7 @@ def train(model, train_examples: list, val_examples: list, collator, config: Tra
             else:
                 history.bad_evals += 1
                 stop = config.patience is not None and history.bad_evals >= config.patience
-        if history.step % config.checkpoint_every == 0 or history.step == config.steps or stop:
+        if main and (history.step % config.checkpoint_every == 0 or history.step == config.steps or stop):
             history.seconds += time.perf_counter() - started
             started = time.perf_counter()
             _save_checkpoint(model, optimizer, history, config, out_dir)

@@ -73,6 +73,8 @@ def _train(args) -> int:
     result = run(args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm,
                  train_overrides=overrides, resume=not args.restart, progress=sys.stderr.isatty(),
                  results_dir=args.results)
+    if not result:  # a secondary process of a multi-process run
+        return 0
     _print_result(result)
     print(f"run directory: {run_dir}")
     return 0
