@@ -48,7 +48,7 @@ def _schedule(optimizer, step: int, config) -> None:
         group["lr"] = learning_rate(step, config)
 
 
-def _pyg(train, test, config, stop_ids):
+def _pyg(train, test, config):
     from torch_geometric.data import Batch
     from torch_geometric.llm.models import LLM, GRetriever
     from torch_geometric.nn.models import GAT
@@ -124,7 +124,7 @@ def bench_train(tasks: list[str], steps: int = 60, batch_size: int = 8, train_n:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     with tempfile.TemporaryDirectory() as tmp:
         ours = _ours(train, test, config, tmp)
-    theirs = _pyg(train, test, config, None)
+    theirs = _pyg(train, test, config)
     lines = [f"{', '.join(tasks)}: {steps} steps x {batch_size}, {len(test)} test questions, SmolLM2-135M frozen, "
              f"{torch.get_num_threads()} threads",
              f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'accuracy':>10}{'trainable':>12}"]
