@@ -62,6 +62,11 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
+def set_learning_rate(optimizer, step: int, config: TrainConfig) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(step, config)
+
+
 def batch_indices(n: int, batch_size: int, step: int, micro: int, accumulation: int, seed: int) -> list[int]:
     """The examples of one micro-batch: epochs are fixed permutations of the data, drawn from the seed, so
     the data order is a pure function of (seed, step) and a resumed run sees the same batches."""
@@ -174,8 +179,7 @@ def train(model, train_examples: list, val_examples: list, collator, config: Tra
         bar = tqdm(total=config.steps, initial=history.step, unit="step", desc="training", leave=False)
     started, steps_this_call = time.perf_counter(), 0
     while history.step < config.steps:
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(history.step, config)
+        set_learning_rate(optimizer, history.step, config)
         loss_sum = 0.0
         for micro in range(config.accumulation):
             index = batch_indices(len(train_examples), config.batch_size, history.step, micro * world + rank,

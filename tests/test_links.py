@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from graphllm.httpdates import retry_after_seconds
 from graphllm.links import check, load_config
-from graphllm.links.checker import retry_after_seconds
 from graphllm.links.config import LinkConfigError
 from graphllm.links.model import Verdict
 from tests.conftest import run_cli

@@ -41,19 +41,12 @@ def _hf_dir() -> str:
     return str(target)
 
 
-def _schedule(optimizer, step: int, config) -> None:
-    from graphllm.train import learning_rate
-
-    for group in optimizer.param_groups:
-        group["lr"] = learning_rate(step, config)
-
-
 def _pyg(train, test, config):
     from torch_geometric.data import Batch
     from torch_geometric.llm.models import LLM, GRetriever
     from torch_geometric.nn.models import GAT
 
-    from graphllm.train import batch_indices
+    from graphllm.train import batch_indices, set_learning_rate
 
     torch.manual_seed(config.seed)
     llm = LLM(model_name=_hf_dir(), num_params=1, dtype=torch.float32)
@@ -66,7 +59,7 @@ def _pyg(train, test, config):
     model.train()
     start = time.perf_counter()
     for step in range(config.steps):
-        _schedule(optimizer, step, config)
+        set_learning_rate(optimizer, step, config)
         chunk = [train[i] for i in batch_indices(len(train), config.batch_size, step, 0, 1, config.seed)]
         batch = Batch.from_data_list(chunk)
         loss = model([d.question for d in chunk], batch.x, batch.edge_index, batch.batch, [d.answer for d in chunk])

@@ -87,23 +87,21 @@ def refresh(catalog_dir: str | Path, github: GitHubClient | None = None, scholar
     github = github or (GitHubClient() if repo_entries else None)
     scholar = scholar or (SemanticScholarClient() if preprints else None)
 
-    def look_up_repo(entry: Entry):
-        try:
-            return entry, github.repo(entry.code_repo), None
-        except ApiError as exc:
-            return entry, None, exc
+    def attempt(lookup):
+        """The lookup for one entry as (entry, answer, error): a failure stays with its entry."""
+        def run(entry: Entry):
+            try:
+                return entry, lookup(entry), None
+            except ApiError as exc:
+                return entry, None, exc
 
-    def look_up_venue(entry: Entry):
-        try:
-            return entry, scholar.publication(entry.arxiv_id), None
-        except ApiError as exc:
-            return entry, None, exc
+        return run
 
     pool = ThreadPoolExecutor(workers)
     try:
         # Both APIs at once; each client paces its own requests.
-        repo_results = pool.map(look_up_repo, repo_entries)
-        venue_results = pool.map(look_up_venue, preprints)
+        repo_results = pool.map(attempt(lambda e: github.repo(e.code_repo)), repo_entries)
+        venue_results = pool.map(attempt(lambda e: scholar.publication(e.arxiv_id)), preprints)
         for entry, info, error in repo_results:
             if progress:
                 progress(1)

@@ -13,7 +13,6 @@ redirect loop, missing anchor); anything that might load in a browser is `blocke
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import errno
 import os
 import ssl
@@ -27,6 +26,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import aiohttp
 from yarl import URL
 
+from graphllm.httpdates import retry_after_seconds
 from graphllm.links.config import HostRule, LinkConfig
 from graphllm.links.html import has_anchor, parse_html
 from graphllm.links.model import Hop, Result, Verdict
@@ -57,20 +57,6 @@ class Response:
     headers: Mapping[str, str]  # case-insensitive
     body: bytes
     truncated: bool = False
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as delta-seconds or as an HTTP-date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class HostGate:

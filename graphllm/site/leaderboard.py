@@ -4,7 +4,6 @@ accuracy per task and of training curves."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -43,9 +42,7 @@ def page(results: list[dict], figures: dict[str, str]) -> str:
         steps = r["train"]["steps"] if r.get("train") else 0
         cells = [f"{r['accuracy'][t]:.3f}" if t in r["accuracy"] else "—" for t in tasks]
         lines.append(f"| {r['recipe']} | {r.get('llm', '?')} | {steps} | " + " | ".join(cells) + " |")
-    majority = {}
-    for r in results:
-        majority.update(r.get("majority", {}))
+    majority = majority_of(results)
     lines.append("| *majority baseline* | — | — | " + " | ".join(
         f"{majority[t]:.3f}" if t in majority else "—" for t in tasks) + " |")
     lines.append("| *GraphToken, PaLM 2-S (published)* | PaLM 2-S | — | " + " | ".join(
@@ -64,19 +61,18 @@ def page(results: list[dict], figures: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _svg(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    return buffer.getvalue()
+def majority_of(results: list[dict]) -> dict[str, float]:
+    """The majority baseline per task, from whichever results carry it."""
+    majority: dict[str, float] = {}
+    for r in results:
+        majority.update(r.get("majority", {}))
+    return majority
 
 
 def figures(results: list[dict]) -> dict[str, bytes]:
     if not results:
         return {}
-    from graphllm.site.plots import _pyplot
+    from graphllm.site.plots import _pyplot, _svg
 
     plt = _pyplot()
     tasks = sorted({t for r in results for t in r["accuracy"]})
@@ -85,9 +81,7 @@ def figures(results: list[dict]) -> dict[str, bytes]:
     for i, r in enumerate(results):
         ax.bar([x + i * width for x in range(len(tasks))], [r["accuracy"].get(t, 0) for t in tasks], width,
                label=r["recipe"])
-    majority = {}
-    for r in results:
-        majority.update(r.get("majority", {}))
+    majority = majority_of(results)
     ax.bar([x + len(results) * width for x in range(len(tasks))], [majority.get(t, 0) for t in tasks], width,
            label="majority", color="#cfd8dc")
     ax.set_xticks([x + 0.4 - width / 2 for x in range(len(tasks))], tasks)

@@ -12,7 +12,7 @@ import time
 import requests
 
 from graphllm.errors import GraphLLMError
-from graphllm.links.checker import retry_after_seconds
+from graphllm.httpdates import retry_after_seconds
 
 
 class ApiError(GraphLLMError):
