@@ -40,7 +40,9 @@ class GraphLLM(nn.Module):
                 p.requires_grad_(False)
         base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm  # under a peft wrapper
         self._cache_arg = cache_argument(base)
-        self._takes_positions = "position_ids" in inspect.signature(base.forward).parameters
+        params = inspect.signature(base.forward).parameters
+        self._takes_positions = "position_ids" in params
+        self.takes_logits_to_keep = "logits_to_keep" in params
 
     def trainable_parameters(self) -> dict[str, torch.Tensor]:
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
@@ -80,8 +82,9 @@ class GraphLLM(nn.Module):
         return LLMInputs(embeds, mask.long(), position_ids, cache, labels)
 
     def _call(self, inputs_embeds=None, input_ids=None, attention_mask=None, position_ids=None, cache=None,
-              labels=None):
-        kwargs = {"attention_mask": attention_mask, "labels": labels, "use_cache": cache is not None or labels is None}
+              labels=None, **extra):
+        kwargs = {"attention_mask": attention_mask, "labels": labels, "use_cache": cache is not None or labels is None,
+                  **extra}
         if inputs_embeds is not None:
             kwargs["inputs_embeds"] = inputs_embeds
         else:

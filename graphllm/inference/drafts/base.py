@@ -1,0 +1,83 @@
+"""What every draft does: propose a token tree from the current decoding state.
+
+A draft is one small module behind this interface, found through `graphllm.inference.drafts.DRAFTS`.
+Drafts that run a model grow their tree with `grow_tree`: one forward pass per depth over the newest
+nodes, each node seeing the committed context and its own ancestors.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+
+import torch
+
+from graphllm.inference.config import GenerationConfig, TreeShape
+from graphllm.inference.sampling import probabilities
+from graphllm.inference.state import DecodeState
+from graphllm.inference.tree import TokenTree, TreeBuilder
+
+
+class Draft(ABC):
+    name: str = ""
+
+    @abstractmethod
+    def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,
+                config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
+        """A tree per live row. `roots` are the last committed tokens (not yet in the cache) and `contexts` the
+        whole token history of each live row (prompt text and generated tokens, root included)."""
+
+    def start(self, model, batch, state: DecodeState) -> None:  # noqa: B027 - optional hook
+        """Called once after the target's prefill (drafts with a cache of their own prefill here)."""
+
+    def commit(self, state: DecodeState, accepted: list[list[int]]) -> None:  # noqa: B027 - optional hook
+        """Called after verification with the tokens each live row committed (the bonus token last)."""
+
+    def select_rows(self, keep: list[int]) -> None:  # noqa: B027 - optional hook
+        """Called when finished rows leave the batch."""
+
+
+Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, shape: TreeShape,
+              config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
+    """Expand every node of the frontier into `shape.widths[d]` children per depth d: the top tokens when greedy
+    (or when the draft is deterministic), else i.i.d. samples of the draft distribution.
+
+    `forward(tokens [B, f], positions [B, f], block_attend [B, f, K])` runs the draft on the frontier, which
+    sees the K nodes fed so far (breadth-first order: all of them are the tree's first K nodes)."""
+    device = next_position.device
+    builder = TreeBuilder(roots)
+    sampled = not config.greedy
+    frontier = [0]  # the same node indices in every row: model-grown trees have the same shape everywhere
+    fed = 0
+    draft_probs = []
+    for width in shape.widths:
+        tree = builder.build(device)
+        lo, hi = fed, builder.size(0)
+        logits = forward(tree.tokens[:, lo:hi], next_position[:, None] + tree.depth[:, lo:hi],
+                         tree.ancestors()[:, lo:hi, :hi])
+        fed = hi
+        if sampled:
+            q = probabilities(logits, config)  # [B, f, V]
+            draft_probs.append(q)
+            choice = torch.multinomial(q.flatten(0, 1), width, replacement=True, generator=generator)
+            choice = choice.view(q.shape[0], q.shape[1], width)
+        else:
+            choice = logits.topk(width, dim=-1).indices
+        choice = choice.tolist()
+        new_frontier = []
+        for j, node in enumerate(frontier):
+            for row in range(len(roots)):
+                for token in choice[row][j]:
+                    index = builder.add(row, node, token, merge=False)
+                    if row == 0:
+                        new_frontier.append(index)
+        frontier = new_frontier
+    probs = None
+    if sampled:  # the distribution each fed node's children came from, zero for leaves
+        fed_probs = torch.cat(draft_probs, dim=1)
+        probs = torch.zeros(len(roots), builder.size(0), fed_probs.shape[-1], device=device)
+        probs[:, : fed_probs.shape[1]] = fed_probs
+    return builder.build(device, sampled=sampled, draft_probs=probs)

@@ -1,0 +1,49 @@
+"""Prompt lookup: the continuation of the latest earlier occurrence of the last n tokens (n from `max_n` down to 1).
+
+Free to run and strong when answers copy from the prompt (node lists, edge lists, names). Several distinct
+continuations make a tree: the first branch follows the latest match, the next ones earlier matches.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from graphllm.inference.config import GenerationConfig, TreeShape
+from graphllm.inference.drafts.base import Draft
+from graphllm.inference.state import DecodeState
+from graphllm.inference.tree import TokenTree, TreeBuilder
+
+
+def continuations(context: list[int], length: int, max_n: int = 3, branches: int = 1) -> list[list[int]]:
+    """Up to `branches` distinct continuations (of up to `length` tokens) of the context's last tokens, longest
+    match first and, among matches of one length, the latest first."""
+    found: list[list[int]] = []
+    seen_first: set[int] = set()
+    end = len(context)
+    for n in range(min(max_n, end - 1), 0, -1):
+        pattern = context[end - n:]
+        for start in range(end - n - 1, -1, -1):
+            if context[start:start + n] == pattern:
+                follow = context[start + n: start + n + length]
+                if follow and follow[0] not in seen_first:
+                    seen_first.add(follow[0])
+                    found.append(follow)
+                    if len(found) == branches:
+                        return found
+    return found
+
+
+class NGramDraft(Draft):
+    name = "ngram"
+
+    def __init__(self, max_n: int = 3) -> None:
+        self.max_n = max_n
+
+    def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,
+                config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
+        builder = TreeBuilder(roots)
+        branches = max(shape.widths)
+        for row, context in enumerate(contexts):
+            for path in continuations(context, shape.depth, self.max_n, branches):
+                builder.add_path(row, path)
+        return builder.build(state.mask.device)

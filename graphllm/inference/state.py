@@ -1,0 +1,108 @@
+"""The KV cache of a batch being decoded, and the forward passes that extend it.
+
+Rows are left-padded and grow at different rates under speculative decoding, so the cache is allowed to
+have holes: `mask[b, j]` says whether slot j of row b holds a real token. Every forward pass gets an explicit
+attention mask and explicit position ids, so holes cost memory, never correctness. A block of tokens that
+is not a plain continuation (a token tree) gets a 4-D mask: the committed slots of its row plus the block
+slots it may see (`block_attend`).
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import DynamicCache
+
+from graphllm.models.graph_llm import GraphLLM
+
+
+class DecodeState:
+    def __init__(self, model: GraphLLM, cache: DynamicCache, mask: torch.Tensor, next_position: torch.Tensor,
+                 rows: list[int]) -> None:
+        self.model = model
+        self.cache = cache
+        self.mask = mask.bool()  # [B, C]
+        self.next_position = next_position  # [B]: position id of each row's next token
+        self.rows = rows  # original batch index of each live row
+
+    @staticmethod
+    def prefill(model: GraphLLM, batch) -> tuple[DecodeState, torch.Tensor]:
+        """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token)."""
+        x = model.prepare(batch)
+        cache = x.cache if x.cache is not None else DynamicCache()
+        out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **_keep_last(model))
+        rows = list(range(x.inputs_embeds.shape[0]))
+        state = DecodeState(model, cache, x.attention_mask, x.position_ids[:, -1] + 1, rows)
+        return state, out.logits[:, -1]
+
+    @property
+    def length(self) -> int:
+        return self.mask.shape[1]
+
+    @property
+    def batch_size(self) -> int:
+        return self.mask.shape[0]
+
+    def step(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Append one token per row ([B]); [B, V] logits of the next. A plain 2-D mask, as `generate` uses."""
+        ones = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.mask.device)
+        self.mask = torch.cat([self.mask, ones], dim=1)
+        out = self.model._call(None, tokens[:, None], self.mask.long(), self.next_position[:, None], self.cache)
+        self.next_position = self.next_position + 1
+        return out.logits[:, -1]
+
+    def block(self, tokens: torch.Tensor, positions: torch.Tensor, block_attend: torch.Tensor,
+              committed: int | None = None) -> torch.Tensor:
+        """Run a block of tokens [B, n] at `positions` [B, n]; `block_attend` [B, n, K] says which of the K slots
+        after the first `committed` (default: all committed slots) each token sees, the last n being the block
+        itself. Returns [B, n, V] logits. The block stays in the cache; `compact` or `truncate` it afterwards."""
+        committed = self.length if committed is None else committed
+        n = tokens.shape[1]
+        seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), block_attend], dim=-1)
+        dtype = self.model.llm.get_input_embeddings().weight.dtype
+        mask = torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
+        out = self.model._call(None, tokens, mask[:, None], positions, self.cache)
+        return out.logits
+
+    def compact(self, start: int, keep: torch.Tensor, valid: torch.Tensor) -> None:
+        """Keep, of the block that begins at slot `start`, the slots `keep` [B, m] (relative to `start`) in that
+        order; slots where `valid` [B, m] is False become holes. Everything after the block is dropped."""
+        for layer in self.cache.layers:
+            if not getattr(layer, "is_initialized", True) or layer.keys is None or layer.keys.numel() == 0:
+                continue
+            index = keep[:, None, :, None].expand(-1, layer.keys.shape[1], -1, layer.keys.shape[-1])
+            layer.keys = torch.cat([layer.keys[:, :, :start], layer.keys[:, :, start:].gather(2, index)], dim=2)
+            layer.values = torch.cat([layer.values[:, :, :start], layer.values[:, :, start:].gather(2, index)], dim=2)
+        self.mask = torch.cat([self.mask[:, :start], valid], dim=1)
+
+    def truncate(self, length: int, layers: int | None = None) -> None:
+        """Drop every slot from `length` on, in the first `layers` layers (default all); the mask is not touched
+        when only some layers are cut (a self-draft that wrote to the first layers)."""
+        for layer in self.cache.layers[:layers]:
+            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
+                layer.keys = layer.keys[:, :, :length]
+                layer.values = layer.values[:, :, :length]
+        if layers is None:
+            self.mask = self.mask[:, :length]
+
+    def select_rows(self, keep: list[int]) -> None:
+        """Keep only some rows (the others finished), and drop slots no remaining row uses."""
+        if len(keep) == self.batch_size:
+            return
+        index = torch.tensor(keep, device=self.mask.device)
+        self.mask = self.mask[index]
+        self.next_position = self.next_position[index]
+        self.rows = [self.rows[i] for i in keep]
+        used = self.mask.any(0)
+        slots = None if bool(used.all()) else used.nonzero().squeeze(-1)
+        for layer in self.cache.layers:
+            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
+                layer.keys, layer.values = layer.keys[index], layer.values[index]
+                if slots is not None:
+                    layer.keys, layer.values = layer.keys[:, :, slots], layer.values[:, :, slots]
+        if slots is not None:
+            self.mask = self.mask[:, slots]
+
+
+def _keep_last(model: GraphLLM) -> dict:
+    """Only the last position's logits are needed after a prompt: skip the vocabulary projection elsewhere."""
+    return {"logits_to_keep": 1} if model.takes_logits_to_keep else {}
