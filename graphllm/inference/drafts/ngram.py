@@ -1,7 +1,8 @@
 """Prompt lookup: the continuation of the latest earlier occurrence of the last n tokens (n from `max_n` down to 1).
 
 Free to run and strong when answers copy from the prompt (node lists, edge lists, names). Several distinct
-continuations make a tree: the first branch follows the latest match, the next ones earlier matches.
+continuations make a tree sharing their common starts: the latest longest match first, then earlier and
+shorter ones.
 """
 
 from __future__ import annotations
@@ -18,15 +19,13 @@ def continuations(context: list[int], length: int, max_n: int = 3, branches: int
     """Up to `branches` distinct continuations (of up to `length` tokens) of the context's last tokens, longest
     match first and, among matches of one length, the latest first."""
     found: list[list[int]] = []
-    seen_first: set[int] = set()
     end = len(context)
     for n in range(min(max_n, end - 1), 0, -1):
         pattern = context[end - n:]
         for start in range(end - n - 1, -1, -1):
             if context[start:start + n] == pattern:
                 follow = context[start + n: start + n + length]
-                if follow and follow[0] not in seen_first:
-                    seen_first.add(follow[0])
+                if follow and follow not in found:
                     found.append(follow)
                     if len(found) == branches:
                         return found

@@ -1,0 +1,170 @@
+"""The decoding engine on tiny random models: plain decoding agrees with transformers, speculative greedy
+decoding is token-identical to plain greedy decoding from soft tokens and from prefixes, batched."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphllm.data.collate import GraphCollator
+from graphllm.data.graphqa import GraphQAConfig, to_data
+from graphllm.data.graphqa import generate as generate_graphqa
+from graphllm.inference.config import GenerationConfig, TreeShape
+from graphllm.inference.drafts import Draft, make_draft
+from graphllm.inference.drafts.ngram import continuations
+from graphllm.inference.generate import generate
+from graphllm.inference.speculative import SpeculationStats, speculative_generate
+from graphllm.inference.tree import TreeBuilder
+from graphllm.models.build import build_model, load_recipe
+from graphllm.models.llm import tiny_llm
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from graphllm.models.embedded import load_tokenizer
+
+    return load_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def questions():
+    rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
+    return [to_data(r) for r in rows]
+
+
+def _model(arch: str, recipe: str):
+    torch.manual_seed(0)
+    return build_model(load_recipe(recipe), tiny_llm(arch, layers=3)).eval()
+
+
+def _batch(tokenizer, recipe: str, data):
+    return GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text)(data)
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2", "gpt2", "opt", "bloom"])
+def test_plain_decoding_agrees_with_transformers_generate(arch, tokenizer, questions):
+    model = _model(arch, "zero-shot")
+    batch = _batch(tokenizer, "zero-shot", questions[:5])
+    ours = generate(model, batch, GenerationConfig(max_new_tokens=12, stop_ids=[tokenizer.eos_token_id]))
+    theirs = model.llm.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, max_new_tokens=12,
+                                do_sample=False, eos_token_id=tokenizer.eos_token_id,
+                                pad_token_id=tokenizer.pad_token_id)
+    for row, tokens in enumerate(ours):
+        new = theirs[row, batch.input_ids.shape[1]:].tolist()
+        assert tokens == new[: len(tokens)]
+        assert len(tokens) == 12 or new[len(tokens)] == tokenizer.eos_token_id
+
+
+@pytest.mark.parametrize("arch", ["llama", "qwen2"])
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-token", "graph-prefix"])
+@pytest.mark.parametrize(("draft", "shape"), [("ngram", "1,1,1,1"), ("early-exit:1", "1,1,3,1,1"),
+                                              ("early-exit:2", "2,2,1"), ("ngram+early-exit:1", "1,2,1")])
+def test_speculative_greedy_is_token_identical(arch, recipe, draft, shape, tokenizer, questions):
+    model = _model(arch, recipe)
+    batch = _batch(tokenizer, recipe, questions[:6])  # rows of different prompt lengths: left padding
+    config = GenerationConfig(max_new_tokens=40, stop_ids=[tokenizer.eos_token_id])
+    stats = SpeculationStats()
+    fast = speculative_generate(model, batch, make_draft(draft), config, TreeShape.parse(shape), stats=stats)
+    assert fast == generate(model, batch, config)
+
+
+class OracleDraft(Draft):
+    """Knows plain greedy's answer and proposes it with a wrong sibling at every depth and a wrong token at every
+    third depth, so verification must accept whole paths, stop inside them and pick the right branch."""
+
+    name = "oracle"
+
+    def __init__(self, prompts: list[list[int]], answers: list[list[int]]) -> None:
+        self.prompts, self.answers = prompts, answers
+
+    def propose(self, state, roots, contexts, shape, config, generator):
+        builder = TreeBuilder(roots)
+        for row, context in enumerate(contexts):
+            original = state.rows[row]
+            done = len(context) - len(self.prompts[original])
+            truth = self.answers[original][done: done + shape.depth]
+            node = 0
+            for depth, token in enumerate(truth):
+                builder.add(row, node, (token + 7) % 1000)  # a wrong sibling, tried first
+                node = builder.add(row, node, token if depth % 3 != 2 else (token + 1) % 1000)
+        return builder.build(state.mask.device)
+
+
+@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix"])
+def test_verification_accepts_exactly_the_right_paths(recipe, tokenizer, questions):
+    model = _model("llama", recipe)
+    batch = _batch(tokenizer, recipe, questions[:5])
+    config = GenerationConfig(max_new_tokens=30)
+    answers = generate(model, batch, config)
+    prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]
+    stats = SpeculationStats()
+    fast = speculative_generate(model, batch, OracleDraft(prompts, answers), config, TreeShape((2, 2, 2, 2, 2)),
+                                stats=stats)
+    assert fast == answers
+    assert stats.mean_accepted > 2.5  # two right tokens, then a wrong third: 3 tokens per pass when nothing ends
+
+
+def test_rows_stop_independently_and_stop_strings_cut_the_text(tokenizer, questions):
+    model = _model("llama", "graph-prefix")
+    batch = _batch(tokenizer, "graph-prefix", questions[:4])
+    free = generate(model, batch, GenerationConfig(max_new_tokens=16))
+    assert all(len(row) == 16 for row in free)
+    stop_token = free[1][5]  # the 6th token of row 1 ends that row early; the others may end elsewhere
+    stopped = generate(model, batch, GenerationConfig(max_new_tokens=16, stop_ids=[stop_token]))
+    assert stopped[1] == free[1][: free[1].index(stop_token)]
+    text = tokenizer.decode(free[0][:6])
+    marker = tokenizer.decode(free[0][4:6])
+    cut = generate(model, batch, GenerationConfig(max_new_tokens=16, stop_strings=[marker]), tokenizer=tokenizer)
+    assert marker in tokenizer.decode(cut[0]) and len(cut[0]) <= 6 and text.startswith(tokenizer.decode(cut[0]))
+    for draft in ("ngram", "early-exit:1"):
+        assert speculative_generate(model, batch, make_draft(draft), GenerationConfig(max_new_tokens=16, stop_ids=[
+            stop_token])) == stopped
+
+
+def test_sampling_is_seeded_and_top_p_one_token_is_greedy(tokenizer, questions):
+    model = _model("qwen2", "graph-token")
+    batch = _batch(tokenizer, "graph-token", questions[:3])
+    hot = GenerationConfig(max_new_tokens=10, temperature=1.5, seed=4)
+    assert generate(model, batch, hot) == generate(model, batch, hot)
+    assert generate(model, batch, hot) != generate(model, batch, GenerationConfig(max_new_tokens=10,
+                                                                                 temperature=1.5, seed=5))
+    # a nucleus so small it holds only the most likely token is greedy decoding, whatever the temperature
+    nucleus = GenerationConfig(max_new_tokens=10, temperature=1.0, top_p=1e-6)
+    assert generate(model, batch, nucleus) == generate(model, batch, GenerationConfig(max_new_tokens=10))
+    for draft in ("ngram", "early-exit:1"):
+        assert speculative_generate(model, batch, make_draft(draft), nucleus) == generate(
+            model, batch, GenerationConfig(max_new_tokens=10))
+
+
+def test_ngram_continuations_prefer_long_and_late_matches():
+    context = [1, 2, 3, 9, 1, 2, 4, 7, 5, 2, 3, 8, 1, 2]
+    assert continuations(context, 3) == [[4, 7, 5]]  # "1 2" last seen before "4 7 5"
+    assert continuations(context, 2, branches=3) == [[4, 7], [3, 9], [3, 8]]
+    assert continuations([5, 6, 7], 4) == []
+
+
+def test_tree_ancestors_follow_parents():
+    builder = TreeBuilder([10, 20])
+    a = builder.add(0, 0, 11)
+    builder.add(0, a, 12)
+    builder.add(0, 0, 13)
+    assert builder.add(0, 0, 11) == a  # same token under the same parent: one node
+    builder.add_path(1, [21, 22, 23])
+    tree = builder.build("cpu")
+    seen = tree.ancestors()
+    assert seen[0, 2].tolist() == [True, True, True, False]
+    assert seen[0, 3].tolist() == [True, False, False, True]
+    assert seen[1, 3].tolist() == [True, True, True, True]
+    assert tree.valid[0].all() and tree.depth[1].tolist() == [0, 1, 2, 3]
+
+
+def test_bad_settings_say_what_to_do():
+    with pytest.raises(ValueError, match="comma-separated"):
+        TreeShape.parse("1,x")
+    with pytest.raises(ValueError, match="unknown draft 'medusa'"):
+        make_draft("medusa")
+    with pytest.raises(ValueError, match="temperature"):
+        GenerationConfig(temperature=-1)
+    with pytest.raises(ValueError, match="position ids"):
+        model = _model("bloom", "zero-shot")
+        speculative_generate(model, None, make_draft("ngram"), GenerationConfig())
