@@ -168,3 +168,27 @@ def test_bad_settings_say_what_to_do():
     with pytest.raises(ValueError, match="position ids"):
         model = _model("bloom", "zero-shot")
         speculative_generate(model, None, make_draft("ngram"), GenerationConfig())
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
+def test_distilled_draft_learns_the_target_and_stays_exact(recipe, tokenizer, questions, tmp_path):
+    from graphllm.inference.distill import DistillConfig, distill
+    from graphllm.inference.drafts.distilled import DistilledDraft, build_draft_model, load_draft, save_draft
+
+    torch.manual_seed(0)
+    target = build_model(load_recipe(recipe), tiny_llm("llama", layers=4)).eval()
+    draft = build_draft_model(target, load_recipe(recipe), layers=2)
+    assert len(draft.bridge_output(_batch(tokenizer, recipe, questions[:1])).prefix or []) in (0, 2)  # its own size
+    batch = _batch(tokenizer, recipe, questions[:6])
+    config = GenerationConfig(max_new_tokens=30)
+    before = SpeculationStats()
+    speculative_generate(target, batch, DistilledDraft(draft), config, TreeShape((1, 1, 1, 1)), stats=before)
+    collator = GraphCollator(tokenizer, "train", include_graph_text=load_recipe(recipe).include_graph_text)
+    history = distill(target, draft, questions, collator, DistillConfig(layers=2, steps=30, lr=3e-3))
+    assert history.kl[-1] < history.kl[0] / 2
+    save_draft(draft, tmp_path, {"layers": 2})
+    reloaded = load_draft(target, load_recipe(recipe), tmp_path)
+    after = SpeculationStats()
+    fast = speculative_generate(target, batch, DistilledDraft(reloaded), config, TreeShape((1, 1, 1, 1)), stats=after)
+    assert fast == generate(target, batch, config)
+    assert after.mean_accepted > before.mean_accepted

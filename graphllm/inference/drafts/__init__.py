@@ -1,26 +1,45 @@
-"""Drafts for speculative decoding, by name: `make_draft("early-exit:4")`, `make_draft("ngram+early-exit")`."""
+"""Drafts for speculative decoding, by name: `make_draft("early-exit:4")`, `make_draft("ngram+early-exit")`.
+
+`distilled[:DIR]` loads a draft trained with `graphllm distill` (default: the `draft/` folder of the run)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.drafts.early_exit import EarlyExitDraft
 from graphllm.inference.drafts.merged import MergedDraft
 from graphllm.inference.drafts.ngram import NGramDraft
 
-DRAFTS = {"early-exit": EarlyExitDraft, "ngram": NGramDraft}
+DRAFTS = ("early-exit", "ngram", "distilled")
 
 
-def make_draft(spec: str) -> Draft:
-    """`name[:argument]`, several joined by `+` for a merged tree (early-exit:K layers, ngram:N longest match)."""
+def _one(name: str, argument: str, target, recipe, run_dir: Path | None) -> Draft:
+    if name == "distilled":
+        from graphllm.inference.drafts.distilled import DistilledDraft, load_draft
+
+        if target is None:
+            raise ValueError("the distilled draft needs the target model")
+        if not argument and run_dir is None:
+            raise ValueError("say where the distilled draft is: distilled:DIR")
+        return DistilledDraft(load_draft(target, recipe, Path(argument) if argument else Path(run_dir) / "draft"))
+    number = int(argument) if argument.isdigit() else None
+    if argument and number is None:
+        raise ValueError(f"{name} takes a whole number after ':', not {argument!r}")
+    if name == "early-exit":
+        return EarlyExitDraft(number or 4)
+    return NGramDraft(number or 3)
+
+
+def make_draft(spec: str, target=None, recipe=None, run_dir: Path | None = None) -> Draft:
+    """`name[:argument]`, several joined by `+` for a merged tree: early-exit:K (layers, default 4),
+    ngram:N (longest match, default 3), distilled[:DIR]."""
     parts = []
     for part in spec.split("+"):
         name, _, argument = part.strip().partition(":")
         if name not in DRAFTS:
             raise ValueError(f"unknown draft {name!r}; choose from {', '.join(DRAFTS)} (join several with +)")
-        try:
-            parts.append(DRAFTS[name](int(argument)) if argument else DRAFTS[name]())
-        except ValueError as exc:
-            raise ValueError(f"draft {part!r}: {exc}") from None
+        parts.append(_one(name, argument, target, recipe, run_dir))
     return parts[0] if len(parts) == 1 else MergedDraft(parts)
 
 
