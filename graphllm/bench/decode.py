@@ -1,0 +1,192 @@
+"""`graphllm bench decode`: our decoding engine against transformers' `generate` and assisted generation.
+
+Long-answer prompts on GraphQA graphs (graph as text, the embedded SmolLM2-135M-Instruct): per-node neighbour
+lists (copying), step-by-step explanations, and SelFee-style feedback on a given answer. Every method decodes
+the same prompts greedily, at batch 1 and at a larger batch; measured end to end (prompt included): new
+tokens per second, tokens per target pass, whether the output equals our plain greedy output, and the ratio
+to our plain decoding and to transformers' `generate`. A second part starts from soft tokens (a graph-token
+model), where transformers' assisted generation must take `inputs_embeds`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from graphllm.data.collate import GraphCollator
+from graphllm.data.graphqa import GraphQAConfig, to_data
+from graphllm.data.graphqa import generate as generate_graphqa
+from graphllm.inference.config import GenerationConfig, TreeShape
+from graphllm.inference.drafts import make_draft
+from graphllm.inference.generate import generate
+from graphllm.inference.speculative import SpeculationStats, speculative_generate
+
+ASKS = {
+    "lists": "For every node of G, write one line 'node X: ' followed by all the nodes connected to it.",
+    "explain": "Explain step by step how to check whether G contains a cycle, naming the edges you follow.",
+    "feedback": "A student answered that G has no cycle. Give detailed feedback on this answer, quoting the edges "
+                "of G that matter, and end with 'Revision is needed' or 'Revision is not needed'.",
+}
+
+
+@dataclass
+class Row:
+    method: str
+    batch: int
+    tokens: int = 0
+    seconds: float = 0.0
+    per_pass: float | None = None  # tokens per target forward pass (speculative methods)
+    same: bool | None = None  # output equals our plain greedy output
+    error: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+
+def long_answer_prompts(count: int, seed: int = 0) -> list:
+    """`count` GraphQA graphs, each with one of the long-answer requests in turn."""
+    rows = generate_graphqa(GraphQAConfig(examples=count, tasks=["cycle_check"], encoders=["adjacency"], seed=seed),
+                            workers=1)
+    data = [to_data(r) for r in rows]
+    for i, d in enumerate(data):
+        d.question = ASKS[list(ASKS)[i % len(ASKS)]]
+    return data
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _time(fn: Callable[[], list[list[int]]]) -> tuple[list[list[int]], float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def _strip(row: list[int], prompt_width: int, stops: list[int], pad: int) -> list[int]:
+    new = row[prompt_width:]
+    for i, token in enumerate(new):
+        if token in stops:
+            return new[:i]
+    return [t for t in new if t != pad]
+
+
+def _hf(model, batches, config: GenerationConfig, pad: int, **assist) -> list[list[int]]:
+    out = []
+    for batch in batches:
+        result = model.llm.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, do_sample=False,
+                                    max_new_tokens=config.max_new_tokens, eos_token_id=config.stop_ids,
+                                    pad_token_id=pad, **assist)
+        out += [_strip(r, batch.input_ids.shape[1], config.stop_ids, pad) for r in result.tolist()]
+    return out
+
+
+def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stats: SpeculationStats | None = None
+             ) -> tuple[Row, list[list[int]]]:
+    row = Row(method, size)
+    try:
+        out, row.seconds = _time(fn)
+    except Exception as exc:  # a peer that cannot run this case: report why instead of a number
+        row.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
+        return row, []
+    row.tokens = sum(len(o) for o in out)
+    row.same = True if reference is None else out == reference
+    if stats is not None:
+        row.per_pass = stats.mean_accepted
+    return row, out
+
+
+def bench_decode(prompts: int = 6, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 6),
+                 drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
+                 shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), distilled: str | None = None,
+                 peers: bool = True, log: Callable[[str], None] = print) -> dict:
+    from graphllm.models.build import build_model, load_recipe
+    from graphllm.models.llm import load_llm
+
+    torch.manual_seed(0)
+    llm, tokenizer = load_llm()
+    model = build_model(load_recipe("zero-shot"), llm).eval()
+    stops = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")})
+    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stops)
+    pad = tokenizer.pad_token_id
+    data = long_answer_prompts(prompts)
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=True)
+    methods = [f"{d} tree {s}" for d in drafts for s in shapes]
+    if distilled:
+        methods += [f"distilled tree {s}" for s in shapes]
+    rows: list[Row] = []
+    for size in batch_sizes:
+        batches = [collator(chunk) for chunk in _chunks(data, size)]
+        log(f"batch {size}: our plain decoding")
+        plain, reference = _measure("ours: plain greedy", size, lambda bb=batches: [
+            t for b in bb for t in generate(model, b, config)], None)
+        rows.append(plain)
+        for method in methods:
+            spec, shape = method.split(" tree ")
+            log(f"batch {size}: ours with {method}")
+            draft = make_draft(f"distilled:{distilled}" if spec == "distilled" else spec, target=model,
+                               recipe=load_recipe("zero-shot"))
+            stats = SpeculationStats()
+            rows.append(_measure(f"ours: {method}", size, lambda d=draft, s=shape, st=stats, bb=batches: [
+                t for b in bb for t in speculative_generate(model, b, d, config, TreeShape.parse(s), stats=st)],
+                reference, stats)[0])
+        if peers:
+            log(f"batch {size}: transformers generate and assisted generation")
+            for method, assist in (("generate", {}), ("prompt lookup (n-gram)", {"prompt_lookup_num_tokens": 4}),
+                                   ("early exit (6 layers)", {"assistant_early_exit": 6})):
+                rows.append(_measure(f"transformers: {method}", size, lambda a=assist, bb=batches: _hf(
+                    model, bb, config, pad, **a), reference)[0])
+    return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
+            "prompts": prompts, "max_new_tokens": max_new_tokens}
+
+
+def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int) -> list[Row]:
+    """From soft tokens (a seeded graph-token model): our speculative decoding vs assisted generation given
+    `inputs_embeds`, both compared with our plain greedy decoding from the same soft tokens."""
+    from graphllm.models.build import build_model, load_recipe
+
+    torch.manual_seed(0)
+    model = build_model(load_recipe("graph-token"), llm).eval()
+    batch = GraphCollator(tokenizer, "generate")(data)
+    reference = generate(model, batch, config)
+    x = model.prepare(batch)
+    rows = []
+    stats = SpeculationStats()
+    rows.append(_measure("ours: ngram tree 1,1,3,1,1 (soft tokens)", 1, lambda: speculative_generate(
+        model, batch, make_draft("ngram"), config, TreeShape.parse("1,1,3,1,1"), stats=stats), reference, stats)[0])
+
+    def hf(**assist):
+        out = llm.generate(inputs_embeds=x.inputs_embeds, attention_mask=x.attention_mask, do_sample=False,
+                           max_new_tokens=config.max_new_tokens, eos_token_id=config.stop_ids, pad_token_id=pad,
+                           **assist)
+        return [_strip(r, 0, config.stop_ids, pad) for r in out.tolist()]
+
+    for method, assist in (("generate", {}), ("prompt lookup", {"prompt_lookup_num_tokens": 4}),
+                           ("early exit", {"assistant_early_exit": 6})):
+        rows.append(_measure(f"transformers: {method} (soft tokens)", 1, lambda a=assist: hf(**a), reference)[0])
+    return rows
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
+             "end to end (prompt included)", "",
+             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}  output"]
+    base = {r.batch: r for r in result["rows"] if r.method == "ours: plain greedy"}
+    hf = {r.batch: r for r in result["rows"] if r.method == "transformers: generate" and not r.error}
+    soft = result["soft_prompts"]
+    for row in result["rows"] + soft:
+        if row.error:
+            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}  fails: {row.error}")
+            continue
+        plain, peer = (None, None) if row in soft else (base.get(row.batch), hf.get(row.batch))
+        ratio = f"{row.tokens_per_second / plain.tokens_per_second:.2f}x" if plain else ""
+        to_hf = f"{row.tokens_per_second / peer.tokens_per_second:.2f}x" if peer else ""
+        per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
+        same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
+        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
+                     f"{to_hf:>7}  {same}")
+    return "\n".join(lines)

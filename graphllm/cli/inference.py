@@ -1,0 +1,176 @@
+"""`graphllm generate`, `graphllm distill` and `graphllm bench decode`: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
+             "into three, as in SpecInfer)")
+
+
+def _generation_config(args, tokenizer):
+    from graphllm.inference.config import GenerationConfig
+
+    stops = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None, -1,
+                                                                                              tokenizer.unk_token_id})
+    return GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
+                            stop_ids=stops, stop_strings=args.stop or [], seed=args.seed)
+
+
+def _generate(args) -> int:
+    from graphllm.data.graphqa.graph_file import question_data, read_graph
+    from graphllm.experiment import load_model
+    from graphllm.inference.drafts import DRAFTS
+
+    unknown = [p for p in (args.draft or "").split("+") if p and p.partition(":")[0].strip() not in DRAFTS]
+    if unknown:  # checked before the model loads, to fail fast
+        print(f"error: unknown draft {unknown[0]!r}; choose from {', '.join(DRAFTS)} (join several with +)",
+              file=sys.stderr)
+        return 2
+    data = question_data(read_graph(args.graph), args.question, args.encoder)
+    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm)
+    try:
+        config = _generation_config(args, tokenizer)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from graphllm.data.collate import GraphCollator
+
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
+                             system_prompt=recipe.system_prompt)
+    if args.self_revise:
+        from graphllm.inference.selfee import SelfeeConfig, self_revise
+
+        revision = self_revise(model, [data], collator, tokenizer, SelfeeConfig(rounds=args.self_revise), config)[0]
+        for i, (answer, feedback) in enumerate(zip(revision.answers, revision.feedbacks + [""], strict=False)):
+            print(f"[answer {i}] {answer}", file=sys.stderr)
+            if feedback:
+                print(f"[feedback {i}] {feedback}", file=sys.stderr)
+        print(revision.answers[-1])
+        return 0
+    batch = collator([data])
+    if args.draft:
+        from graphllm.inference.config import TreeShape
+        from graphllm.inference.drafts import make_draft
+        from graphllm.inference.speculative import SpeculationStats, speculative_generate
+
+        try:
+            draft = make_draft(args.draft, target=model, recipe=recipe, run_dir=args.run)
+            shape = TreeShape.parse(args.tree)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        stats = SpeculationStats()
+        tokens = speculative_generate(model, batch, draft, config, shape, tokenizer, stats)[0]
+        print(f"{stats.tokens} tokens in {stats.steps} target passes ({stats.mean_accepted:.2f} per pass)",
+              file=sys.stderr)
+    else:
+        from graphllm.inference.generate import generate
+
+        tokens = generate(model, batch, config, tokenizer)[0]
+    print(tokenizer.decode(tokens, skip_special_tokens=True).strip())
+    return 0
+
+
+def _distill(args) -> int:
+    from graphllm.experiment import load_examples, load_model
+    from graphllm.inference.distill import DistillConfig, distill
+    from graphllm.inference.drafts.distilled import build_draft_model, save_draft
+
+    data = load_examples(args.data, args.tasks, args.train_examples, 0, 0)
+    model, recipe, tokenizer = load_model(args.run, None, args.llm)
+    config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    draft = build_draft_model(model, recipe, config.layers)
+    from graphllm.data.collate import GraphCollator
+
+    collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text,
+                             system_prompt=recipe.system_prompt)
+    history = distill(model, draft, data.train, collator, config, progress=sys.stderr.isatty())
+    out = args.out or Path(args.run) / "draft"
+    save_draft(draft, out, {"layers": config.layers, "steps": config.steps, "kl_first": history.kl[0],
+                            "kl_last": history.kl[-1], "seconds": history.seconds, "tasks": args.tasks})
+    print(f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
+          f"draft saved to {out} (use it with --draft distilled)")
+    return 0
+
+
+def _bench_decode(args) -> int:
+    from graphllm.bench.decode import bench_decode, format_table
+    from graphllm.fileio import atomic_write_text
+
+    result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
+                          tuple(args.trees), args.distilled, peers=not args.no_peers,
+                          log=lambda msg: print(msg, file=sys.stderr))
+    print(format_table(result))
+    if args.json:
+        rows = [dict(vars(r), tokens_per_second=r.tokens_per_second) for r in result["rows"] + result["soft_prompts"]]
+        atomic_write_text(args.json, json.dumps({**result, "rows": rows, "soft_prompts": None}, indent=2) + "\n")
+    return 0
+
+
+def register(commands, experiment: argparse.ArgumentParser) -> None:
+    gen = commands.add_parser(
+        "generate", help="answer a question about your graph with a trained run (or a recipe)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Read a graph (JSON {\"num_nodes\": N, \"edges\": [[u, v], ...]} or an edge list 'u v' per "
+                    "line), encode it as the run was trained (GNN tokens, prefix and/or text) and decode an "
+                    "answer, optionally with speculative decoding (--draft) or SelFee self-revision.",
+        epilog="examples:\n  graphllm generate --run runs/graph-prefix-cycle_check --graph g.txt "
+               "--question 'Is there a cycle in this graph?'\n"
+               "  graphllm generate --recipe zero-shot --graph g.json --question 'List the nodes connected to "
+               "node 2.' --draft ngram --tree 1,1,3,1,1\n"
+               "  graphllm generate --recipe zero-shot --graph g.txt --question 'How many edges?' --self-revise 2")
+    source = gen.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", type=Path, help="a run directory from `graphllm train`")
+    source.add_argument("--recipe", help="an untrained recipe (zero-shot, few-shot: the graph goes in as text)")
+    gen.add_argument("--graph", type=Path, required=True, help="the graph file")
+    gen.add_argument("--question", required=True, help="name nodes as the encoder does, e.g. 'node 3'")
+    gen.add_argument("--encoder", default="adjacency", help="how nodes are named and the graph is written as text "
+                                                          "(default %(default)s)")
+    gen.add_argument("--llm", default="smollm2-135m", help="embedded default, a Hugging Face id or a path")
+    gen.add_argument("--max-new-tokens", type=int, default=128)
+    gen.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default)")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (default 1: off)")
+    gen.add_argument("--stop", action="append", help="stop once the answer contains this text (repeatable)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--draft", help="speculative decoding: ngram[:N], early-exit[:K], distilled[:DIR], or several "
+                                     "joined by + (one merged tree). The output is the same as without it.")
+    gen.add_argument("--tree", default="1,1,3,1,1", help=TREE_HELP)
+    gen.add_argument("--self-revise", type=int, default=0, metavar="N",
+                     help="SelFee: up to N rounds of self-feedback and revision (the answers go to stderr)")
+    gen.set_defaults(func=_generate)
+
+    dist = commands.add_parser(
+        "distill", parents=[experiment], help="train a small draft model for speculative decoding of a run",
+        description="Copy the first K layers of the run's LLM, give them their own GNN and bridge (the run's recipe) "
+                    "and train them to match the run's next-token distributions on GraphQA prompts and answers. "
+                    "Use the result with `graphllm generate --draft distilled`.",
+        epilog="example: graphllm distill --run runs/graph-prefix-cycle_check --layers 4 --steps 200")
+    dist.add_argument("--run", type=Path, required=True, help="the target: a run directory from `graphllm train`")
+    dist.add_argument("--layers", type=int, default=4, help="decoder layers of the draft (default %(default)s)")
+    dist.add_argument("--steps", type=int, default=100)
+    dist.add_argument("--batch-size", type=int, default=4)
+    dist.add_argument("--lr", type=float, default=3e-4)
+    dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft)")
+    dist.set_defaults(func=_distill)
+
+
+def register_bench(bench_commands) -> None:
+    bd = bench_commands.add_parser(
+        "decode", help="our decoding (plain, speculative) vs transformers generate and assisted generation",
+        description="Greedy decoding of long-answer GraphQA prompts with the embedded SmolLM2-135M: our plain "
+                    "decoding, ours with each draft and tree shape, transformers' generate, its prompt-lookup and "
+                    "early-exit assisted generation (and whether they run at batch > 1 or from inputs_embeds), "
+                    "in one run, with tokens/s, tokens per target pass, output equality and ratios.")
+    bd.add_argument("--prompts", type=int, default=6)
+    bd.add_argument("--max-new-tokens", type=int, default=96)
+    bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 6])
+    bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"])
+    bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"], help="tree shapes to try per draft")
+    bd.add_argument("--distilled", help="also a distilled draft from this directory (see `graphllm distill`)")
+    bd.add_argument("--no-peers", action="store_true", help="skip transformers")
+    bd.add_argument("--json", type=Path, help="also write the figures as JSON")
+    bd.set_defaults(func=_bench_decode)
