@@ -62,7 +62,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
         else:
             results = verify_sampling(tree, probabilities(target, config), generator)
         width = 1 + max(len(path) for path, _ in results)
-        keep = torch.zeros(len(results), width, dtype=torch.long)
+        keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
         valid = torch.zeros(len(results), width, dtype=torch.bool)
         committed, roots, live = [], [], []
         tokens = tree.tokens.tolist()

@@ -66,6 +66,13 @@ class DecodeState:
     def compact(self, start: int, keep: torch.Tensor, valid: torch.Tensor) -> None:
         """Keep, of the block that begins at slot `start`, the slots `keep` [B, m] (relative to `start`) in that
         order; slots where `valid` [B, m] is False become holes. Everything after the block is dropped."""
+        if bool((keep == torch.arange(keep.shape[1], device=keep.device)).all()):  # a chain's first nodes: cut
+            for layer in self.cache.layers:
+                if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
+                    layer.keys = layer.keys[:, :, : start + keep.shape[1]]
+                    layer.values = layer.values[:, :, : start + keep.shape[1]]
+            self.mask = torch.cat([self.mask[:, :start], valid], dim=1)
+            return
         for layer in self.cache.layers:
             if not getattr(layer, "is_initialized", True) or layer.keys is None or layer.keys.numel() == 0:
                 continue
