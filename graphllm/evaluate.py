@@ -11,6 +11,8 @@ import torch
 
 from graphllm.data.graphqa.encoders import node_names
 from graphllm.data.graphqa.tasks import TASKS
+from graphllm.inference.config import GenerationConfig
+from graphllm.inference.generate import generate
 
 
 def parse_value(data, text: str):
@@ -42,8 +44,14 @@ def majority_baseline(train_examples, test_examples) -> dict[str, float]:
 
 @torch.no_grad()
 def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, max_new_tokens: int | None = None,
-             progress: bool = False) -> dict:
-    """{"accuracy": {task: acc}, "n": {task: count}, "examples_per_second": ..., "samples": [...]}."""
+             progress: bool = False, self_revise: int = 0) -> dict:
+    """{"accuracy": {task: acc}, "n": {task: count}, "examples_per_second": ..., "samples": [...]}.
+
+    With `self_revise` > 0 every answer goes through at most that many SelFee feedback-and-revision rounds
+    (graphllm.inference.selfee): "accuracy" is then after revision and "self_revision" holds per-task statistics.
+    """
+    if self_revise < 0:
+        raise ValueError(f"self_revise is a number of revision rounds (0: none), not {self_revise}")
     model.eval()
     stop_ids = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None, -1,
                                                                                                  tokenizer.unk_token_id})
@@ -55,6 +63,11 @@ def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, m
     examples = [examples[i] for i in sorted(range(len(examples)), key=lambda i: lengths[i])]
     if max_new_tokens is None:  # room for the longest reference answer, and a little more
         max_new_tokens = max(len(tokenizer(d.answer)["input_ids"]) for d in examples) + 4
+    if self_revise:
+        from graphllm.inference.selfee import evaluate_with_revision
+
+        return evaluate_with_revision(model, examples, collator, tokenizer, self_revise, max_new_tokens, stop_ids,
+                                      batch_size, progress)
     chunks = range(0, len(examples), batch_size)
     if progress:
         from tqdm import tqdm
@@ -62,7 +75,7 @@ def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, m
         chunks = tqdm(chunks, unit="batch", desc="evaluating", leave=False)
     for index in chunks:
         chunk = examples[index:index + batch_size]
-        tokens = model.generate(collator(chunk).to(device), max_new_tokens, stop_ids)
+        tokens = generate(model, collator(chunk).to(device), GenerationConfig(max_new_tokens, stop_ids=stop_ids))
         for data, row in zip(chunk, tokens, strict=True):
             text = tokenizer.decode(row, skip_special_tokens=True).strip()
             ok = parse_value(data, text) == reference_value(data)

@@ -113,9 +113,32 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     return result
 
 
+def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_name: str = "smollm2-135m"):
+    """(model, recipe, tokenizer) of a trained run directory (recipe + trainable weights), or of an untrained
+    recipe by name."""
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        try:
+            recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise GraphLLMError(f"{run_dir} is not a run directory ({exc.__class__.__name__}); train one first with "
+                                "`graphllm train`") from None
+    else:
+        recipe = load_recipe(recipe_name)
+        if recipe.trains:
+            raise GraphLLMError(f"recipe {recipe.name!r} must be trained first (`graphllm train --recipe "
+                                f"{recipe.name}`); then pass --run")
+    llm, tokenizer = _llm(llm_name)
+    model = build_model(recipe, llm)
+    if run_dir is not None and recipe.trains:
+        load_trainable(model, run_dir / "trainable.safetensors")
+    return model.eval(), recipe, tokenizer
+
+
 def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smollm2-135m", llm=None,
-                 tokenizer=None) -> dict:
-    """Re-evaluate a trained run from its directory (recipe + trainable weights)."""
+                 tokenizer=None, self_revise: int = 0, progress: bool = False) -> dict:
+    """Re-evaluate a trained run from its directory (recipe + trainable weights), optionally with at most
+    `self_revise` SelFee revision rounds per answer (see `graphllm.evaluate.evaluate`)."""
     run_dir = Path(run_dir)
     try:
         recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
@@ -125,4 +148,5 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
     model = build_model(recipe, llm)
     if recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
-    return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer)
+    return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer, progress=progress,
+                    self_revise=self_revise)

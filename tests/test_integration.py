@@ -7,6 +7,8 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+from graphllm.inference.config import GenerationConfig
+from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import build_model, load_recipe
 
 pytestmark = pytest.mark.integration
@@ -34,7 +36,7 @@ def test_our_greedy_decoding_matches_transformers_generate(smollm2):
     data = [to_data(e) for e in generate(GraphQAConfig(examples=3, tasks=["node_count"], seed=2), workers=1)]
     batch = GraphCollator(tokenizer, "generate", include_graph_text=True)(data)
     stop = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
-    ours = graph_llm.generate(batch, 10, stop)
+    ours = generate_tokens(graph_llm, batch, GenerationConfig(max_new_tokens=10, stop_ids=stop))
     reference = model.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, max_new_tokens=10,
                                do_sample=False, eos_token_id=stop, pad_token_id=tokenizer.pad_token_id)
     for row, tokens in enumerate(ours):
@@ -58,3 +60,44 @@ def test_graph_prefix_learns_on_the_real_model(smollm2):
         optimizer.zero_grad()
         losses.append(loss.item())
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-token", "graph-prefix"])
+def test_speculative_decoding_is_token_identical_on_the_real_model(recipe, smollm2):
+    from graphllm.inference.config import GenerationConfig, TreeShape
+    from graphllm.inference.drafts import make_draft
+    from graphllm.inference.generate import generate as plain
+    from graphllm.inference.speculative import SpeculationStats, speculative_generate
+
+    model, tokenizer = smollm2
+    torch.manual_seed(0)  # an untrained bridge still conditions the model on the graph; exactness is what counts
+    graph_llm = build_model(load_recipe(recipe), model).eval()
+    data = [to_data(e) for e in generate(GraphQAConfig(examples=3, tasks=["connected_nodes"], seed=4), workers=1)]
+    for d in data:
+        d.question += " Then list every edge of the graph."
+    batch = GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text)(data)
+    stop = [tokenizer.convert_tokens_to_ids("<|im_end|>")]
+    config = GenerationConfig(max_new_tokens=40, stop_ids=stop)
+    reference = plain(graph_llm, batch, config)
+    for draft, shape in (("ngram", "1,1,3,1,1"), ("ngram+early-exit:4", "1,2,1")):
+        stats = SpeculationStats()
+        assert speculative_generate(graph_llm, batch, make_draft(draft), config, TreeShape.parse(shape),
+                                    stats=stats) == reference
+        if recipe == "zero-shot":  # the graph text is in the prompt, so copying it gets accepted
+            assert stats.mean_accepted > 1.3
+
+
+def test_generate_command_answers_about_a_graph_file(tmp_path, smollm2, capsys):
+    from graphllm.cli import main
+
+    graph = tmp_path / "g.txt"
+    graph.write_text("# a 4-cycle with a tail\n0 1\n1 2\n2 3\n3 0\n3 4\n")
+    question = ["--recipe", "zero-shot", "--graph", str(graph), "--question", "List the nodes connected to node 3.",
+                "--max-new-tokens", "24"]
+    assert main(["generate", *question]) == 0
+    plain = capsys.readouterr().out
+    assert main(["generate", *question, "--draft", "ngram", "--tree", "1,1,3,1,1"]) == 0
+    out = capsys.readouterr()
+    assert out.out == plain and "per pass" in out.err
+    assert main(["generate", "--recipe", "graph-prefix", "--graph", str(graph), "--question", "x"]) == 2
+    assert "must be trained first" in capsys.readouterr().err

@@ -8,6 +8,8 @@ import torch
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
 from graphllm.experiment import ExperimentData, run
+from graphllm.inference.config import GenerationConfig
+from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.llm import TINY_ARCHS, LLMShape, tiny_llm
@@ -51,8 +53,8 @@ def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     assert frozen  # the LLM's own weights never train
     if recipe.endswith("lora"):
         assert any("lora_" in n for n in params)
-    out = model.generate(GraphCollator(tokenizer, "generate", include_graph_text=text)(qa[:3]), 4,
-                         [tokenizer.eos_token_id])
+    out = generate_tokens(model, GraphCollator(tokenizer, "generate", include_graph_text=text)(qa[:3]),
+                          GenerationConfig(max_new_tokens=4, stop_ids=[tokenizer.eos_token_id]))
     assert len(out) == 3
 
 

@@ -86,12 +86,26 @@ def _print_result(result: dict) -> None:
         print(f"{task:<20}{accuracy:>10.3f}{result['majority'].get(task, float('nan')):>10.3f}{result['n'][task]:>6}")
 
 
+def _rounds(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of rounds (0 or more), not {text!r}")
+    return int(text)
+
+
 def _eval(args) -> int:
     from graphllm.experiment import evaluate_run
 
-    scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm)
+    scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm, self_revise=args.self_revise,
+                          progress=sys.stderr.isatty())
     for task, accuracy in scores["accuracy"].items():
         print(f"{task:<20}{accuracy:>10.3f}{scores['n'][task]:>6}")
+    if "self_revision" in scores:
+        print(f"\nSelFee, at most {args.self_revise} revision round(s) per answer ({scores['seconds']:.1f} s):")
+        print(f"{'task':<20}{'first':>8}{'final':>8}{'revised':>9}{'right->wrong':>14}{'wrong->right':>14}"
+              f"{'mean rounds':>13}")
+        for task, s in scores["self_revision"].items():
+            print(f"{task:<20}{s['first_accuracy']:>8.3f}{s['final_accuracy']:>8.3f}{s['revised']:>9}"
+                  f"{s['right_to_wrong']:>14}{s['wrong_to_right']:>14}{s['mean_rounds']:>13.2f}")
     return 0
 
 
@@ -153,10 +167,16 @@ def register(commands) -> None:
 
     ev = commands.add_parser("eval", parents=[experiment], help="evaluate a trained run directory")
     ev.add_argument("--run", type=Path, required=True)
+    ev.add_argument("--self-revise", type=_rounds, default=0, metavar="N",
+                    help="SelFee: after each answer, at most N rounds of self-feedback and revision (default 0: off)")
     ev.set_defaults(func=_eval)
 
+    from graphllm.cli import inference
+
+    inference.register(commands, experiment)
     bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    inference.register_bench(bench_commands)
     bl = bench_commands.add_parser(
         "links", help="our crawler vs linkinator and markdown-link-check on a local link farm",
         description="Start a farm of HTTP hosts on 127.0.0.x with fixed latency and known faults, then time "

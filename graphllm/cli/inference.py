@@ -42,9 +42,10 @@ def _generate(args) -> int:
     collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
                              system_prompt=recipe.system_prompt)
     if args.self_revise:
-        from graphllm.inference.selfee import SelfeeConfig, self_revise
+        from graphllm.inference.selfee import SelfRevisionConfig, self_revise
 
-        revision = self_revise(model, [data], collator, tokenizer, SelfeeConfig(rounds=args.self_revise), config)[0]
+        settings = SelfRevisionConfig(rounds=args.self_revise)
+        revision = self_revise(model, [data], collator, tokenizer, settings, config)[0]
         for i, (answer, feedback) in enumerate(zip(revision.answers, revision.feedbacks + [""], strict=False)):
             print(f"[answer {i}] {answer}", file=sys.stderr)
             if feedback:

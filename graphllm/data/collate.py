@@ -58,9 +58,14 @@ class GraphCollator:
     def _user_text(self, data) -> str:
         return f"{data.text}\n{data.question}" if self.include_graph_text else data.question
 
-    def texts(self, data) -> tuple[str, str]:
-        """(prompt, completion): the prompt ends where the model starts answering."""
+    def texts(self, data, turns: list[dict] | None = None) -> tuple[str, str]:
+        """(prompt, completion): the prompt ends where the model starts answering.
+
+        `turns` continues the conversation after the question (assistant, user, assistant, ..., user), so the
+        prompt ends where the model starts its next assistant turn.
+        """
         user = self._user_text(data)
+        turns = _checked_turns(turns)
         tok = self.tokenizer
         shots = self.shots.get(getattr(data, "task", None), [])
         if getattr(tok, "chat_template", None):
@@ -69,6 +74,7 @@ class GraphCollator:
                 messages += [{"role": "user", "content": self._user_text(shot)},
                              {"role": "assistant", "content": shot.answer}]
             messages.append({"role": "user", "content": user})
+            messages += turns
             prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             full = tok.apply_chat_template(messages + [{"role": "assistant", "content": data.answer}],
                                            tokenize=False)
@@ -77,15 +83,25 @@ class GraphCollator:
                                  "generation prompt; pass a tokenizer with a standard template")
             return prompt, full[len(prompt):].rstrip("\n")
         solved = "".join(f"Question: {self._user_text(s)}\nAnswer: {s.answer}\n\n" for s in shots)
-        return f"{solved}Question: {user}\nAnswer: ", data.answer + (tok.eos_token or "")
+        # Without a chat template a continued conversation is more Question/Answer pairs: every user turn asks,
+        # every assistant turn answers, the same shape the model already sees for the first question.
+        later = "".join(f"{t['content']}\n" if t["role"] == "assistant" else f"Question: {t['content']}\nAnswer: "
+                        for t in turns)
+        return f"{solved}Question: {user}\nAnswer: {later}", data.answer + (tok.eos_token or "")
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    def __call__(self, examples: list) -> GraphBatch:
+    def __call__(self, examples: list, turns: list[list[dict]] | None = None) -> GraphBatch:
+        """Collate examples; `turns[i]` continues example i's conversation (generation only, see `texts`)."""
+        if turns is not None:
+            if self.mode != "generate":
+                raise ValueError("continued conversations (turns) are for generation; use mode='generate'")
+            if len(turns) != len(examples):
+                raise ValueError(f"got {len(turns)} conversations for {len(examples)} examples")
         rows, label_rows = [], []
-        for data in examples:
-            prompt, completion = self.texts(data)
+        for i, data in enumerate(examples):
+            prompt, completion = self.texts(data, None if turns is None else turns[i])
             prompt_ids = self._encode(prompt)
             if self.max_prompt_tokens and len(prompt_ids) > self.max_prompt_tokens:
                 prompt_ids = prompt_ids[-self.max_prompt_tokens:]  # keep the end: the question and turn marker
@@ -119,3 +135,17 @@ class GraphCollator:
             if len(data.nodes):
                 index[i, : len(data.nodes)] = data.nodes + graph.ptr[i]
         return index
+
+
+def _checked_turns(turns: list[dict] | None) -> list[dict]:
+    """The turns after the question must alternate assistant/user and end with a user turn, so that the prompt
+    always ends with the model's next assistant turn."""
+    turns = list(turns or [])
+    for k, turn in enumerate(turns):
+        expected = "assistant" if k % 2 == 0 else "user"
+        if not isinstance(turn, dict) or turn.get("role") != expected or not isinstance(turn.get("content"), str):
+            raise ValueError(f"turn {k} after the question must be {{'role': '{expected}', 'content': str}}, "
+                             f"not {turn!r}")
+    if len(turns) % 2:
+        raise ValueError("the turns after the question must end with a user turn")
+    return turns

@@ -98,27 +98,3 @@ class GraphLLM(nn.Module):
     def forward(self, batch: GraphBatch):
         x = self.prepare(batch)
         return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, x.labels)
-
-    @torch.no_grad()
-    def generate(self, batch: GraphBatch, max_new_tokens: int, stop_ids: list[int]) -> list[list[int]]:
-        """Greedy decoding with a KV cache from soft tokens and/or a prefix, one list of new tokens per row."""
-        x = self.prepare(batch)
-        cache = x.cache if x.cache is not None else DynamicCache()
-        out = self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache)
-        mask, position = x.attention_mask, x.position_ids[:, -1:]
-        rows = batch.input_ids.shape[0]
-        done = torch.zeros(rows, dtype=torch.bool, device=mask.device)
-        stops = torch.tensor(stop_ids, device=mask.device)
-        generated: list[list[int]] = [[] for _ in range(rows)]
-        for _ in range(max_new_tokens):
-            token = out.logits[:, -1].argmax(-1)
-            for i in range(rows):
-                if not done[i]:
-                    generated[i].append(int(token[i]))
-            done |= torch.isin(token, stops)
-            if bool(done.all()):
-                break
-            mask = torch.cat([mask, torch.ones(rows, 1, dtype=mask.dtype, device=mask.device)], dim=1)
-            position = position + 1
-            out = self._call(None, token[:, None], mask, position, cache)
-        return [[t for t in row if t not in stop_ids] for row in generated]
