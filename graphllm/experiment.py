@@ -113,7 +113,8 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     return result
 
 
-def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_name: str = "smollm2-135m"):
+def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_name: str = "smollm2-135m", llm=None,
+               tokenizer=None):
     """(model, recipe, tokenizer) of a trained run directory (recipe + trainable weights), or of an untrained
     recipe by name."""
     if run_dir is not None:
@@ -128,7 +129,7 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
         if recipe.trains:
             raise GraphLLMError(f"recipe {recipe.name!r} must be trained first (`graphllm train --recipe "
                                 f"{recipe.name}`); then pass --run")
-    llm, tokenizer = _llm(llm_name)
+    llm, tokenizer = _llm(llm_name, llm, tokenizer)
     model = build_model(recipe, llm)
     if run_dir is not None and recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
@@ -139,14 +140,6 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
                  tokenizer=None, self_revise: int = 0, progress: bool = False) -> dict:
     """Re-evaluate a trained run from its directory (recipe + trainable weights), optionally with at most
     `self_revise` SelFee revision rounds per answer (see `graphllm.evaluate.evaluate`)."""
-    run_dir = Path(run_dir)
-    try:
-        recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise GraphLLMError(f"{run_dir} is not a run directory ({exc.__class__.__name__}); train one first") from None
-    llm, tokenizer = _llm(llm_name, llm, tokenizer)
-    model = build_model(recipe, llm)
-    if recipe.trains:
-        load_trainable(model, run_dir / "trainable.safetensors")
+    model, recipe, tokenizer = load_model(run_dir, None, llm_name, llm, tokenizer)
     return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer, progress=progress,
                     self_revise=self_revise)

@@ -28,7 +28,7 @@ def _one(name: str, argument: str, target, recipe, run_dir: Path | None) -> Draf
         raise ValueError(f"{name} takes a whole number after ':', not {argument!r}")
     if name == "early-exit":
         return EarlyExitDraft(number or 4)
-    return NGramDraft(number or 3)
+    return NGramDraft(number or 3, min(2, number or 3))
 
 
 def make_draft(spec: str, target=None, recipe=None, run_dir: Path | None = None) -> Draft:
