@@ -10,6 +10,7 @@ model), where transformers' assisted generation must take `inputs_embeds`.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -102,8 +103,8 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
 
 def bench_decode(prompts: int = 6, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 6),
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
-                 shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), distilled: str | None = None,
-                 peers: bool = True, log: Callable[[str], None] = print) -> dict:
+                 shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True,
+                 log: Callable[[str], None] = print) -> dict:
     from graphllm.models.build import build_model, load_recipe
     from graphllm.models.llm import load_llm
 
@@ -115,9 +116,7 @@ def bench_decode(prompts: int = 6, max_new_tokens: int = 96, batch_sizes: tuple[
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
     collator = GraphCollator(tokenizer, "generate", include_graph_text=True)
-    methods = [f"{d} tree {s}" for d in drafts for s in shapes]
-    if distilled:
-        methods += [f"distilled tree {s}" for s in shapes]
+    methods = [(d, s) for d in drafts for s in shapes]
     rows: list[Row] = []
     for size in batch_sizes:
         batches = [collator(chunk) for chunk in _chunks(data, size)]
@@ -125,11 +124,10 @@ def bench_decode(prompts: int = 6, max_new_tokens: int = 96, batch_sizes: tuple[
         plain, reference = _measure("ours: plain greedy", size, lambda bb=batches: [
             t for b in bb for t in generate(model, b, config)], None)
         rows.append(plain)
-        for method in methods:
-            spec, shape = method.split(" tree ")
+        for spec, shape in methods:
+            method = f"{re.sub(r'distilled:[^+]*', 'distilled', spec)} tree {shape}"
             log(f"batch {size}: ours with {method}")
-            draft = make_draft(f"distilled:{distilled}" if spec == "distilled" else spec, target=model,
-                               recipe=load_recipe("zero-shot"))
+            draft = make_draft(spec, target=model, recipe=load_recipe("zero-shot"))
             stats = SpeculationStats()
             rows.append(_measure(f"ours: {method}", size, lambda d=draft, s=shape, st=stats, bb=batches: [
                 t for b in bb for t in speculative_generate(model, b, d, config, TreeShape.parse(s), stats=st)],

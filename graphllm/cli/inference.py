@@ -103,7 +103,7 @@ def _bench_decode(args) -> int:
     from graphllm.fileio import atomic_write_text
 
     result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
-                          tuple(args.trees), args.distilled, peers=not args.no_peers,
+                          tuple(args.trees), peers=not args.no_peers,
                           log=lambda msg: print(msg, file=sys.stderr))
     print(format_table(result))
     if args.json:
@@ -169,9 +169,10 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--prompts", type=int, default=6)
     bd.add_argument("--max-new-tokens", type=int, default=96)
     bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 6])
-    bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"])
+    bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"],
+                    help="draft specs as for `graphllm generate --draft`; a distilled draft of the zero-shot recipe "
+                         "is distilled:DIR (see `graphllm distill`)")
     bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"], help="tree shapes to try per draft")
-    bd.add_argument("--distilled", help="also a distilled draft from this directory (see `graphllm distill`)")
     bd.add_argument("--no-peers", action="store_true", help="skip transformers")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
     bd.set_defaults(func=_bench_decode)

@@ -51,16 +51,19 @@ class DecodeState:
         return out.logits[:, -1]
 
     def block(self, tokens: torch.Tensor, positions: torch.Tensor, block_attend: torch.Tensor,
-              committed: int | None = None) -> torch.Tensor:
+              committed: int | None = None, need_logits: bool = True) -> torch.Tensor:
         """Run a block of tokens [B, n] at `positions` [B, n]; `block_attend` [B, n, K] says which of the K slots
         after the first `committed` (default: all committed slots) each token sees, the last n being the block
-        itself. Returns [B, n, V] logits. The block stays in the cache; `compact` or `truncate` it afterwards."""
+        itself. Returns [B, n, V] logits (only the last position's without `need_logits`: a block fed just to
+        fill the cache skips most of the vocabulary projection). The block stays in the cache; `compact` or
+        `truncate` it afterwards."""
         committed = self.length if committed is None else committed
         n = tokens.shape[1]
         seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), block_attend], dim=-1)
         dtype = self.model.llm.get_input_embeddings().weight.dtype
         mask = torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
-        out = self.model._call(None, tokens, mask[:, None], positions, self.cache)
+        extra = {} if need_logits else _keep_last(self.model)
+        out = self.model._call(None, tokens, mask[:, None], positions, self.cache, **extra)
         return out.logits
 
     def compact(self, start: int, keep: torch.Tensor, valid: torch.Tensor) -> None:

@@ -108,7 +108,7 @@ class DistilledDraft(Draft):
         causal = torch.ones(width, width, dtype=torch.bool, device=device).tril()
         start = own.length
         own.block(tokens.to(device), own.next_position[:, None] + torch.arange(width, device=device),
-                  causal[None] & valid[:, None, :])
+                  causal[None] & valid[:, None, :], need_logits=False)
         own.compact(start, torch.arange(width, device=device).expand(len(chains), -1), valid)
         own.next_position = own.next_position + valid.sum(1)
 
