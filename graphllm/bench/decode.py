@@ -101,7 +101,7 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
     return row, out
 
 
-def bench_decode(prompts: int = 6, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 6),
+def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 8),
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
                  shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True,
                  log: Callable[[str], None] = print) -> dict:

@@ -166,9 +166,9 @@ def register_bench(bench_commands) -> None:
                     "decoding, ours with each draft and tree shape, transformers' generate, its prompt-lookup and "
                     "early-exit assisted generation (and whether they run at batch > 1 or from inputs_embeds), "
                     "in one run, with tokens/s, tokens per target pass, output equality and ratios.")
-    bd.add_argument("--prompts", type=int, default=6)
+    bd.add_argument("--prompts", type=int, default=8)
     bd.add_argument("--max-new-tokens", type=int, default=96)
-    bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 6])
+    bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
     bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"],
                     help="draft specs as for `graphllm generate --draft`; a distilled draft of the zero-shot recipe "
                          "is distilled:DIR (see `graphllm distill`)")
