@@ -11,7 +11,7 @@ import torch
 
 from graphllm.data.graphqa.encoders import node_names
 from graphllm.data.graphqa.tasks import TASKS
-from graphllm.inference.config import GenerationConfig
+from graphllm.inference.config import GenerationConfig, end_of_turn_ids
 from graphllm.inference.generate import generate
 
 
@@ -53,8 +53,7 @@ def evaluate(model, examples: list, collator, tokenizer, batch_size: int = 16, m
     if self_revise < 0:
         raise ValueError(f"self_revise is a number of revision rounds (0: none), not {self_revise}")
     model.eval()
-    stop_ids = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None, -1,
-                                                                                                 tokenizer.unk_token_id})
+    stop_ids = end_of_turn_ids(tokenizer)
     device = next(model.parameters()).device
     correct, total, samples = defaultdict(int), defaultdict(int), []
     start = time.perf_counter()

@@ -12,7 +12,7 @@ from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
 from graphllm.evaluate import evaluate
 from graphllm.inference import selfee
-from graphllm.inference.config import GenerationConfig
+from graphllm.inference.config import GenerationConfig, end_of_turn_ids
 from graphllm.inference.selfee import Revision, SelfRevisionConfig, revision_statistics, self_revise
 from graphllm.models.build import build_model, load_recipe
 from graphllm.models.llm import tiny_llm
@@ -229,7 +229,7 @@ def test_self_revision_on_the_real_model(qa):
 
     llm, tokenizer = load_llm()
     recipe = load_recipe("zero-shot")
-    stop = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")})
+    stop = end_of_turn_ids(tokenizer)
     revisions = self_revise(build_model(recipe, llm), qa, collators(recipe, tokenizer)[1], tokenizer,
                             SelfRevisionConfig(rounds=1), GenerationConfig(max_new_tokens=12, stop_ids=stop))
     assert len(revisions) == 4

@@ -20,7 +20,7 @@ import torch
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, to_data
 from graphllm.data.graphqa import generate as generate_graphqa
-from graphllm.inference.config import GenerationConfig, TreeShape
+from graphllm.inference.config import GenerationConfig, TreeShape, end_of_turn_ids
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
@@ -111,8 +111,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     torch.manual_seed(0)
     llm, tokenizer = load_llm()
     model = build_model(load_recipe("zero-shot"), llm).eval()
-    stops = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")})
-    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stops)
+    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=end_of_turn_ids(tokenizer))
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
     collator = GraphCollator(tokenizer, "generate", include_graph_text=True)

@@ -12,23 +12,21 @@ TREE_HELP = ("children per node at each depth of the draft tree (default %(defau
 
 
 def _generation_config(args, tokenizer):
-    from graphllm.inference.config import GenerationConfig
+    from graphllm.inference.config import GenerationConfig, end_of_turn_ids
 
-    stops = sorted({tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None, -1,
-                                                                                              tokenizer.unk_token_id})
     return GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
-                            stop_ids=stops, stop_strings=args.stop or [], seed=args.seed)
+                            stop_ids=end_of_turn_ids(tokenizer), stop_strings=args.stop or [], seed=args.seed)
 
 
 def _generate(args) -> int:
     from graphllm.data.graphqa.graph_file import question_data, read_graph
     from graphllm.experiment import load_model
-    from graphllm.inference.drafts import DRAFTS
+    from graphllm.inference.drafts import parse_draft_spec
 
-    unknown = [p for p in (args.draft or "").split("+") if p and p.partition(":")[0].strip() not in DRAFTS]
-    if unknown:  # checked before the model loads, to fail fast
-        print(f"error: unknown draft {unknown[0]!r}; choose from {', '.join(DRAFTS)} (join several with +)",
-              file=sys.stderr)
+    try:  # checked before the model loads, to fail fast
+        parse_draft_spec(args.draft or "ngram")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     data = question_data(read_graph(args.graph), args.question, args.encoder)
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm)

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def end_of_turn_ids(tokenizer) -> list[int]:
+    """The tokens that end an answer: end of sequence and, for chat models, end of turn (`<|im_end|>`)."""
+    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+    return sorted(ids - {None, -1, tokenizer.unk_token_id})
+
+
 @dataclass
 class GenerationConfig:
     """What every decoding path (plain, speculative, SelFee) generates.

@@ -66,31 +66,29 @@ class DecodeState:
         out = self.model._call(None, tokens, mask[:, None], positions, self.cache, **extra)
         return out.logits
 
+    def _map_layers(self, fn, layers: int | None = None) -> None:
+        """Apply `fn` to the keys and values of the first `layers` filled cache layers (default all)."""
+        for layer in self.cache.layers[:layers]:
+            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
+                layer.keys, layer.values = fn(layer.keys), fn(layer.values)
+
     def compact(self, start: int, keep: torch.Tensor, valid: torch.Tensor) -> None:
         """Keep, of the block that begins at slot `start`, the slots `keep` [B, m] (relative to `start`) in that
         order; slots where `valid` [B, m] is False become holes. Everything after the block is dropped."""
         if bool((keep == torch.arange(keep.shape[1], device=keep.device)).all()):  # a chain's first nodes: cut
-            for layer in self.cache.layers:
-                if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                    layer.keys = layer.keys[:, :, : start + keep.shape[1]]
-                    layer.values = layer.values[:, :, : start + keep.shape[1]]
-            self.mask = torch.cat([self.mask[:, :start], valid], dim=1)
-            return
-        for layer in self.cache.layers:
-            if not getattr(layer, "is_initialized", True) or layer.keys is None or layer.keys.numel() == 0:
-                continue
-            index = keep[:, None, :, None].expand(-1, layer.keys.shape[1], -1, layer.keys.shape[-1])
-            layer.keys = torch.cat([layer.keys[:, :, :start], layer.keys[:, :, start:].gather(2, index)], dim=2)
-            layer.values = torch.cat([layer.values[:, :, :start], layer.values[:, :, start:].gather(2, index)], dim=2)
+            self._map_layers(lambda t: t[:, :, : start + keep.shape[1]])
+        else:
+            def gather(t):
+                index = keep[:, None, :, None].expand(-1, t.shape[1], -1, t.shape[-1])
+                return torch.cat([t[:, :, :start], t[:, :, start:].gather(2, index)], dim=2)
+
+            self._map_layers(gather)
         self.mask = torch.cat([self.mask[:, :start], valid], dim=1)
 
     def truncate(self, length: int, layers: int | None = None) -> None:
         """Drop every slot from `length` on, in the first `layers` layers (default all); the mask is not touched
         when only some layers are cut (a self-draft that wrote to the first layers)."""
-        for layer in self.cache.layers[:layers]:
-            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                layer.keys = layer.keys[:, :, :length]
-                layer.values = layer.values[:, :, :length]
+        self._map_layers(lambda t: t[:, :, :length], layers)
         if layers is None:
             self.mask = self.mask[:, :length]
 
@@ -102,14 +100,11 @@ class DecodeState:
         self.mask = self.mask[index]
         self.next_position = self.next_position[index]
         self.rows = [self.rows[i] for i in keep]
+        self._map_layers(lambda t: t[index])
         used = self.mask.any(0)
-        slots = None if bool(used.all()) else used.nonzero().squeeze(-1)
-        for layer in self.cache.layers:
-            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                layer.keys, layer.values = layer.keys[index], layer.values[index]
-                if slots is not None:
-                    layer.keys, layer.values = layer.keys[:, :, slots], layer.values[:, :, slots]
-        if slots is not None:
+        if not bool(used.all()):
+            slots = used.nonzero().squeeze(-1)
+            self._map_layers(lambda t: t[:, :, slots])
             self.mask = self.mask[:, slots]
 
 

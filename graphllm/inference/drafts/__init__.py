@@ -23,24 +23,29 @@ def _one(name: str, argument: str, target, recipe, run_dir: Path | None) -> Draf
         if not argument and run_dir is None:
             raise ValueError("say where the distilled draft is: distilled:DIR")
         return DistilledDraft(load_draft(target, recipe, Path(argument) if argument else Path(run_dir) / "draft"))
-    number = int(argument) if argument.isdigit() else None
-    if argument and number is None:
+    if argument and not argument.isdigit():
         raise ValueError(f"{name} takes a whole number after ':', not {argument!r}")
-    if name == "early-exit":
-        return EarlyExitDraft(number or 4)
-    return NGramDraft(number or 3, min(2, number or 3))
+    draft = EarlyExitDraft if name == "early-exit" else NGramDraft
+    return draft(int(argument)) if argument else draft()
 
 
-def make_draft(spec: str, target=None, recipe=None, run_dir: Path | None = None) -> Draft:
-    """`name[:argument]`, several joined by `+` for a merged tree: early-exit:K (layers, default 4),
-    ngram:N (longest match, default 3), distilled[:DIR]."""
+def parse_draft_spec(spec: str) -> list[tuple[str, str]]:
+    """[(name, argument)] of `name[:argument]` parts joined by `+`; an unknown name is a ValueError. Cheap, so a
+    command can check a spec before it loads any model."""
     parts = []
     for part in spec.split("+"):
         name, _, argument = part.strip().partition(":")
         if name not in DRAFTS:
             raise ValueError(f"unknown draft {name!r}; choose from {', '.join(DRAFTS)} (join several with +)")
-        parts.append(_one(name, argument, target, recipe, run_dir))
+        parts.append((name, argument))
+    return parts
+
+
+def make_draft(spec: str, target=None, recipe=None, run_dir: Path | None = None) -> Draft:
+    """`name[:argument]`, several joined by `+` for a merged tree: early-exit:K (layers, default 4),
+    ngram:N (longest match, default 3), distilled[:DIR]."""
+    parts = [_one(name, argument, target, recipe, run_dir) for name, argument in parse_draft_spec(spec)]
     return parts[0] if len(parts) == 1 else MergedDraft(parts)
 
 
-__all__ = ["DRAFTS", "Draft", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft"]
+__all__ = ["DRAFTS", "Draft", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft", "parse_draft_spec"]

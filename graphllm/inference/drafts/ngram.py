@@ -36,9 +36,10 @@ def continuations(context: list[int], length: int, max_n: int = 3, branches: int
 class NGramDraft(Draft):
     name = "ngram"
 
-    def __init__(self, max_n: int = 3, min_n: int = 2) -> None:
+    def __init__(self, max_n: int = 3, min_n: int | None = None) -> None:
         # A one-token match is mostly chance: on SmolLM2's long answers it got fewer tokens accepted per pass
         # than it cost in tree size (bench decode: 1.01x with one-token matches, 1.10x without).
+        min_n = min(2, max_n) if min_n is None else min_n
         if not 1 <= min_n <= max_n:
             raise ValueError(f"the n-gram lengths must satisfy 1 <= min <= max, not {min_n}..{max_n}")
         self.max_n, self.min_n = max_n, min_n
