@@ -41,7 +41,7 @@ def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     before = {k: v.detach().clone() for k, v in params.items()}
     optimizer = torch.optim.AdamW(params.values(), lr=1e-2)
     losses = []
-    for _ in range(3):
+    for _ in range(5):
         loss = model(batch).loss
         loss.backward()
         optimizer.step()
@@ -56,6 +56,52 @@ def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     out = generate_tokens(model, GraphCollator(tokenizer, "generate", include_graph_text=text)(qa[:3]),
                           GenerationConfig(max_new_tokens=4, stop_ids=[tokenizer.eos_token_id]))
     assert len(out) == 3
+
+
+@pytest.mark.parametrize("arch", TINY_ARCHS)
+@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "text-lora"])
+def test_answer_only_loss_is_the_lm_loss(arch, recipe, tokenizer, qa):
+    """The loss projects only the answer positions; it must equal the LM's own loss over full logits."""
+    torch.manual_seed(0)
+    model = build_model(load_recipe(recipe), tiny_llm(arch)).eval()  # no dropout: both passes see the same net
+    batch = GraphCollator(tokenizer, "train", include_graph_text=load_recipe(recipe).include_graph_text)(qa[:5])
+    ours = model(batch).loss
+    x = model.prepare(batch)
+    kwargs = {"position_ids": x.position_ids} if model._takes_positions else {}
+    if x.cache is not None:
+        kwargs[model._cache_arg] = x.cache
+    reference = model.llm(inputs_embeds=x.inputs_embeds, attention_mask=x.attention_mask, labels=x.labels,
+                          **kwargs).loss
+    assert torch.allclose(ours, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_graph_tokens_are_spliced_in_at_the_question(tokenizer, qa):
+    """Soft tokens from the graph go at each row's graph position, on both padding sides; the text around them
+    and its labels are kept in order."""
+    from graphllm.models.graph_llm import _insert
+
+    torch.manual_seed(0)
+    model = build_model(load_recipe("graph-token"), tiny_llm("llama")).eval()
+    for mode in ("train", "generate"):
+        batch = GraphCollator(tokenizer, mode)(qa[:4])
+        x = model.prepare(batch)
+        soft = model.bridge_output(batch)
+        text = model.llm.get_input_embeddings()(batch.input_ids)
+        for i in range(4):
+            at, count = int(batch.graph_position[i]), soft.embeds.shape[1]
+            expected = torch.cat([text[i, :at], soft.embeds[i], text[i, at:]])
+            assert torch.allclose(x.inputs_embeds[i], expected)
+            mask = torch.cat([batch.attention_mask[i, :at].bool(), soft.embeds_mask[i], batch.attention_mask[i, at:].bool()])
+            assert torch.equal(x.attention_mask[i].bool(), mask)
+            if mode == "train":
+                assert (x.labels[i, at:at + count] == -100).all()
+                assert torch.equal(x.labels[i][x.labels[i] != -100], batch.labels[i][batch.labels[i] != -100])
+    # gradients reach the soft tokens through the splice
+    soft = torch.randn(2, 3, 4, requires_grad=True)
+    out, _, _ = _insert(torch.zeros(2, 5, 4), torch.ones(2, 5, dtype=torch.bool), None, soft,
+                        torch.ones(2, 3, dtype=torch.bool), torch.tensor([0, 5]))
+    out.sum().backward()
+    assert torch.equal(soft.grad, torch.ones_like(soft))
 
 
 def test_prefix_shape_follows_the_llm(tokenizer, qa):

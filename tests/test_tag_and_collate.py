@@ -186,3 +186,21 @@ def test_few_shot_prompts_show_solved_examples_first(tokenizer):
     assert prompt.index(first.text) < prompt.index(second.text) < prompt.index(question.text)
     assert f"<|im_start|>assistant\n{first.answer}<|im_end|>" in prompt
     assert completion == question.answer + "<|im_end|>"
+
+
+@pytest.mark.parametrize("mode", ["train", "generate"])
+def test_graph_position_is_the_start_of_the_question_turn(tokenizer, qa_data, mode):
+    """Graph soft tokens go where the question's user turn starts (after any few-shot turns), whatever the
+    padding side, and marking the place does not change the tokens."""
+    shots = {t: qa_data[:2] for t in {d.task for d in qa_data}}
+    collator = GraphCollator(tokenizer, mode=mode, include_graph_text=True, shots=shots)
+    examples = qa_data[4:10]
+    batch = collator(examples)
+    for i, data in enumerate(examples):
+        start = int(batch.graph_position[i])
+        assert tokenizer.decode(batch.input_ids[i, :start]).endswith("<|im_start|>user\n")
+        assert tokenizer.decode(batch.input_ids[i, start:]).startswith(data.text.split("\n")[0])
+        prompt, _ = collator.texts(data)
+        real = batch.input_ids[i][batch.attention_mask[i] == 1].tolist()
+        assert real[:len(tokenizer(prompt, add_special_tokens=False)["input_ids"])] == tokenizer(
+            prompt, add_special_tokens=False)["input_ids"]

@@ -15,7 +15,7 @@ import time
 import torch
 
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
-from graphllm.evaluate import evaluate, parse_value, reference_value
+from graphllm.evaluate import evaluate, majority_baseline, parse_value, reference_value
 from graphllm.models.embedded import SMOLLM2, cache_dir
 
 FEATURES = 20  # one-hot node index; GraphQA graphs have at most 19 nodes
@@ -69,16 +69,22 @@ def _pyg(train, test, config):
         optimizer.zero_grad()
     train_seconds = time.perf_counter() - start
     model.eval()
-    correct, start = 0, time.perf_counter()
+    right, start = [], time.perf_counter()
     for index in range(0, len(test), 16):
         chunk = test[index:index + 16]
         batch = Batch.from_data_list(chunk)
         outputs = model.inference([d.question for d in chunk], batch.x, batch.edge_index, batch.batch,
                                   max_out_tokens=8)
-        correct += sum(parse_value(d, o.strip()) == reference_value(d) for d, o in zip(chunk, outputs, strict=True))
+        right += [parse_value(d, o.strip()) == reference_value(d) for d, o in zip(chunk, outputs, strict=True)]
     eval_seconds = time.perf_counter() - start
     return {"train_eps": config.steps * config.batch_size / train_seconds, "eval_eps": len(test) / eval_seconds,
-            "accuracy": correct / len(test), "trainable": sum(p.numel() for p in params)}
+            "tasks": _per_task(test, right), "trainable": sum(p.numel() for p in params)}
+
+
+def _per_task(test, right: list[bool]) -> dict[str, float]:
+    tasks = sorted({d.task for d in test})
+    return {t: sum(r for d, r in zip(test, right, strict=True) if d.task == t) / sum(d.task == t for d in test)
+            for t in tasks}
 
 
 def _ours(train, test, config, tmp_dir):
@@ -98,9 +104,8 @@ def _ours(train, test, config, tmp_dir):
     run_training(model, train, [], train_collator, config, tmp_dir, resume=False, progress=False)
     train_seconds = time.perf_counter() - start
     scores = evaluate(model, test, eval_collator, tokenizer, batch_size=16, max_new_tokens=8)
-    accuracy = sum(scores["accuracy"][t] * scores["n"][t] for t in scores["n"]) / len(test)
     return {"train_eps": config.steps * config.batch_size / train_seconds, "eval_eps": scores["examples_per_second"],
-            "accuracy": accuracy, "trainable": sum(p.numel() for p in model.trainable_parameters().values())}
+            "tasks": scores["accuracy"], "trainable": sum(p.numel() for p in model.trainable_parameters().values())}
 
 
 def bench_train(tasks: list[str], steps: int = 60, batch_size: int = 8, train_n: int = 400, test_n: int = 50,
@@ -118,12 +123,19 @@ def bench_train(tasks: list[str], steps: int = 60, batch_size: int = 8, train_n:
     with tempfile.TemporaryDirectory() as tmp:
         ours = _ours(train, test, config, tmp)
     theirs = _pyg(train, test, config)
+    majority = {"train_eps": None, "eval_eps": None, "tasks": majority_baseline(train, test), "trainable": None}
+    for r in (ours, theirs, majority):  # mean over tasks, which have equal test counts
+        r["accuracy"] = sum(r["tasks"].values()) / len(r["tasks"])
+    width = max(len(t) for t in tasks) + 2
     lines = [f"{', '.join(tasks)}: {steps} steps x {batch_size}, {len(test)} test questions, SmolLM2-135M frozen, "
              f"{torch.get_num_threads()} threads",
-             f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'accuracy':>10}{'trainable':>12}"]
-    for name, r in (("graphllm graph-token", ours), ("PyG GRetriever", theirs)):
-        lines.append(f"{name:<22}{r['train_eps']:>11.2f}{r['eval_eps']:>11.2f}{r['accuracy']:>10.3f}"
-                     f"{r['trainable']:>12,}")
+             f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'trainable':>12}{'accuracy':>10}"
+             + "".join(f"{t:>{width}}" for t in tasks)]
+    number = lambda x, spec: " " * len(format(0.0, spec)) if x is None else format(x, spec)  # noqa: E731
+    for name, r in (("graphllm graph-token", ours), ("PyG GRetriever", theirs), ("majority class", majority)):
+        lines.append(f"{name:<22}{number(r['train_eps'], '>11.2f')}{number(r['eval_eps'], '>11.2f')}"
+                     f"{number(r['trainable'], '>12,')}{r['accuracy']:>10.3f}"
+                     + "".join(f"{r['tasks'][t]:>{width}.3f}" for t in tasks))
     lines.append(f"ratios (ours / PyG): training {ours['train_eps'] / theirs['train_eps']:.2f}x, evaluation "
                  f"{ours['eval_eps'] / theirs['eval_eps']:.2f}x, accuracy {ours['accuracy'] - theirs['accuracy']:+.3f}")
     return "\n".join(lines)

@@ -3,7 +3,9 @@
 Training batches are right-padded and carry `labels` that are -100 everywhere except the answer tokens
 (and the end-of-turn token that closes them), so the loss is on the answer only. Generation batches are
 left-padded so every row's next token is at the last position. `node_index` holds, per row, the
-positions in the batched node dimension of the nodes the question refers to (-1 padding).
+positions in the batched node dimension of the nodes the question refers to (-1 padding). `graph_position`
+is, per row, the index of the first token of the question's user turn: graph soft tokens go there, where the
+graph would be written as text, and not at position 0, which LLMs use as an attention sink.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import torch
 from torch_geometric.data import Batch
 
 IGNORE = -100
+GRAPH_MARK = "\uE000"  # a private-use character marking where the graph goes; removed before tokenising
 
 
 @dataclass
@@ -26,6 +29,7 @@ class GraphBatch:
     labels: torch.Tensor | None  # [B, T] in training, else None
     node_index: torch.Tensor  # [B, K], -1 where a row names fewer than K nodes
     answers: list[str]
+    graph_position: torch.Tensor | None = None  # [B]: where graph soft tokens are inserted (None: at 0)
 
     @property
     def node_mask(self) -> torch.Tensor:
@@ -34,7 +38,8 @@ class GraphBatch:
     def to(self, device) -> GraphBatch:
         move = lambda t: t.to(device) if t is not None else None  # noqa: E731
         return GraphBatch(self.graph.to(device), move(self.input_ids), move(self.attention_mask),
-                          move(self.position_ids), move(self.labels), move(self.node_index), self.answers)
+                          move(self.position_ids), move(self.labels), move(self.node_index), self.answers,
+                          move(self.graph_position))
 
 
 class GraphCollator:
@@ -64,7 +69,12 @@ class GraphCollator:
         `turns` continues the conversation after the question (assistant, user, assistant, ..., user), so the
         prompt ends where the model starts its next assistant turn.
         """
-        user = self._user_text(data)
+        prompt, completion = self._marked_texts(data, turns)
+        return prompt.replace(GRAPH_MARK, ""), completion
+
+    def _marked_texts(self, data, turns: list[dict] | None) -> tuple[str, str]:
+        """`texts` with GRAPH_MARK where the question's user turn starts."""
+        user = GRAPH_MARK + self._user_text(data)
         turns = _checked_turns(turns)
         tok = self.tokenizer
         shots = self.shots.get(getattr(data, "task", None), [])
@@ -78,6 +88,9 @@ class GraphCollator:
             prompt = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
             full = tok.apply_chat_template(messages + [{"role": "assistant", "content": data.answer}],
                                            tokenize=False)
+            if prompt.count(GRAPH_MARK) != 1:
+                raise ValueError("the chat template does not render the user's message as given; pass a tokenizer "
+                                 "with a standard template")
             if not full.startswith(prompt):
                 raise ValueError("the chat template renders the assistant turn in a way that does not extend the "
                                  "generation prompt; pass a tokenizer with a standard template")
@@ -99,11 +112,16 @@ class GraphCollator:
                 raise ValueError("continued conversations (turns) are for generation; use mode='generate'")
             if len(turns) != len(examples):
                 raise ValueError(f"got {len(turns)} conversations for {len(examples)} examples")
-        rows, label_rows = [], []
+        rows, label_rows, marks = [], [], []
         for i, data in enumerate(examples):
-            prompt, completion = self.texts(data, None if turns is None else turns[i])
-            prompt_ids = self._encode(prompt)
+            prompt, completion = self._marked_texts(data, None if turns is None else turns[i])
+            # The two sides of the mark are tokenised apart so the graph's place is a token boundary; the mark
+            # sits after the turn header's newline, where the tokenizer splits anyway.
+            before, after = prompt.split(GRAPH_MARK)
+            prompt_ids = self._encode(before) + self._encode(after)
+            mark = len(prompt_ids) - len(self._encode(after))
             if self.max_prompt_tokens and len(prompt_ids) > self.max_prompt_tokens:
+                mark = max(0, mark - (len(prompt_ids) - self.max_prompt_tokens))
                 prompt_ids = prompt_ids[-self.max_prompt_tokens:]  # keep the end: the question and turn marker
             if self.mode == "train":
                 answer_ids = self._encode(completion)
@@ -111,6 +129,7 @@ class GraphCollator:
                 label_rows.append([IGNORE] * len(prompt_ids) + answer_ids)
             else:
                 rows.append(prompt_ids)
+            marks.append(mark)
         width = max(len(r) for r in rows)
         left = self.mode == "generate"
         input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
@@ -124,8 +143,10 @@ class GraphCollator:
                 labels[i, span] = torch.tensor(label_rows[i])
         position_ids = (attention_mask.cumsum(-1) - 1).clamp(min=0)
         graph = Batch.from_data_list(examples)
+        offsets = [width - len(r) if left else 0 for r in rows]
+        graph_position = torch.tensor([o + m for o, m in zip(offsets, marks, strict=True)], dtype=torch.long)
         return GraphBatch(graph, input_ids, attention_mask, position_ids, labels,
-                          self._node_index(examples, graph), [d.answer for d in examples])
+                          self._node_index(examples, graph), [d.answer for d in examples], graph_position)
 
     @staticmethod
     def _node_index(examples: list, graph: Batch) -> torch.Tensor:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 from transformers import DynamicCache
 
 from graphllm.data.collate import IGNORE, GraphBatch
@@ -65,11 +66,12 @@ class GraphLLM(nn.Module):
         labels = batch.labels
         out = self.bridge_output(batch)
         if out.embeds is not None:
-            embeds = torch.cat([out.embeds.to(embeds.dtype), embeds], dim=1)
-            mask = torch.cat([out.embeds_mask, mask], dim=1)
-            if labels is not None:
-                pad = torch.full(out.embeds_mask.shape, IGNORE, dtype=labels.dtype, device=labels.device)
-                labels = torch.cat([pad, labels], dim=1)
+            # Graph tokens go where the question's turn starts; a graph-independent prompt (peft's prompt
+            # learning) goes first, as peft puts it.
+            at = batch.graph_position if self.encoder is not None and batch.graph_position is not None else None
+            if at is None:
+                at = torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device)
+            embeds, mask, labels = _insert(embeds, mask, labels, out.embeds.to(embeds.dtype), out.embeds_mask, at)
         position_ids = (mask.long().cumsum(-1) - 1).clamp(min=0)
         cache = None
         if out.prefix is not None:
@@ -82,9 +84,8 @@ class GraphLLM(nn.Module):
         return LLMInputs(embeds, mask.long(), position_ids, cache, labels)
 
     def _call(self, inputs_embeds=None, input_ids=None, attention_mask=None, position_ids=None, cache=None,
-              labels=None, **extra):
-        kwargs = {"attention_mask": attention_mask, "labels": labels, "use_cache": cache is not None or labels is None,
-                  **extra}
+              use_cache: bool = True, **extra):
+        kwargs = {"attention_mask": attention_mask, "use_cache": use_cache or cache is not None, **extra}
         if inputs_embeds is not None:
             kwargs["inputs_embeds"] = inputs_embeds
         else:
@@ -96,5 +97,37 @@ class GraphLLM(nn.Module):
         return self.llm(**kwargs)
 
     def forward(self, batch: GraphBatch):
+        """The LM's output; with labels (training batches), `.loss` is the mean cross-entropy of the answer tokens.
+
+        Only the positions that predict an answer token go through the vocabulary projection: with a 49k
+        vocabulary, projecting every prompt position costs about a fifth of a training step for nothing.
+        """
         x = self.prepare(batch)
-        return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, x.labels)
+        if x.labels is None:
+            return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache)
+        targets = x.labels[:, 1:]
+        positions = (targets != IGNORE).any(0).nonzero().squeeze(1)
+        keep = {"logits_to_keep": positions} if self.takes_logits_to_keep else {}
+        out = self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False, **keep)
+        logits = out.logits if keep else out.logits[:, positions]
+        out.loss = F.cross_entropy(logits.float().flatten(0, 1), targets[:, positions].flatten(), ignore_index=IGNORE)
+        return out
+
+
+def _insert(embeds: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor | None, soft: torch.Tensor,
+            soft_mask: torch.Tensor, at: torch.Tensor):
+    """Text `[B, T, H]` with `soft` `[B, G, H]` inserted before text position `at[b]` of each row; the mask and
+    labels (IGNORE on soft tokens) follow. Gathers, so gradients reach the soft tokens."""
+    batch, text_len, hidden = embeds.shape
+    count = soft.shape[1]
+    j = torch.arange(text_len + count, device=embeds.device)[None]
+    start = at[:, None]
+    is_soft = (j >= start) & (j < start + count)
+    text_index = torch.where(j < start, j, j - count).clamp(0, text_len - 1)
+    soft_index = (j - start).clamp(0, count - 1)
+    pick = lambda t, i: t.gather(1, i[..., None].expand(-1, -1, t.shape[2])) if t.dim() == 3 else t.gather(1, i)  # noqa: E731
+    embeds = torch.where(is_soft[..., None], pick(soft, soft_index), pick(embeds, text_index))
+    mask = torch.where(is_soft, pick(soft_mask, soft_index), pick(mask, text_index))
+    if labels is not None:
+        labels = torch.where(is_soft, torch.full_like(labels[:, :1], IGNORE), pick(labels, text_index))
+    return embeds, mask, labels
