@@ -91,7 +91,8 @@ def test_graph_tokens_are_spliced_in_at_the_question(tokenizer, qa):
             at, count = int(batch.graph_position[i]), soft.embeds.shape[1]
             expected = torch.cat([text[i, :at], soft.embeds[i], text[i, at:]])
             assert torch.allclose(x.inputs_embeds[i], expected)
-            mask = torch.cat([batch.attention_mask[i, :at].bool(), soft.embeds_mask[i], batch.attention_mask[i, at:].bool()])
+            text_mask = batch.attention_mask[i].bool()
+            mask = torch.cat([text_mask[:at], soft.embeds_mask[i], text_mask[at:]])
             assert torch.equal(x.attention_mask[i].bool(), mask)
             if mode == "train":
                 assert (x.labels[i, at:at + count] == -100).all()
