@@ -48,7 +48,7 @@ def _bench_train(args) -> int:
     from graphllm.bench.train import bench_train
 
     print(bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
-                      test_n=args.test_examples))
+                      test_n=args.test_examples, gnn=args.gnn))
     return 0
 
 
@@ -193,11 +193,13 @@ def register(commands) -> None:
     bt = bench_commands.add_parser(
         "train", help="our graph-token vs PyG's GRetriever: same GNN, LLM, data and steps",
         description="Train both for the same steps on the same GraphQA examples with the same frozen LLM and "
-                    "one graph token from a 2-layer GAT; print training and evaluation examples/s, accuracy "
-                    "and the ratios.")
+                    "one graph token from a 2-layer GNN; print training and evaluation examples/s, accuracy "
+                    "per task beside the majority class, and the ratios. About 10 minutes on 2 CPU cores.")
     bt.add_argument("--tasks", type=lambda s: [t.strip() for t in s.split(",") if t.strip()],
                     default=["cycle_check", "edge_existence"])
-    bt.add_argument("--steps", type=int, default=60)
+    bt.add_argument("--steps", type=int, default=300, help="optimizer steps for each (default: 300)")
+    bt.add_argument("--gnn", choices=["gin", "gat"], default="gin",
+                    help="the encoder: GIN (sum aggregation, sees degrees) or GAT (attention-weighted mean)")
     bt.add_argument("--batch-size", type=int, default=8)
     bt.add_argument("--train-examples", type=int, default=400, help="per task")
     bt.add_argument("--test-examples", type=int, default=50, help="per task")

@@ -79,7 +79,8 @@ class GraphCollator:
         tok = self.tokenizer
         shots = self.shots.get(getattr(data, "task", None), [])
         if getattr(tok, "chat_template", None):
-            messages = ([{"role": "system", "content": self.system_prompt}] if self.system_prompt else [])
+            # None leaves the template's own default system turn; "" is an empty one (the shortest prompt)
+            messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt is not None else []
             for shot in shots:  # each solved example as an earlier turn of the conversation
                 messages += [{"role": "user", "content": self._user_text(shot)},
                              {"role": "assistant", "content": shot.answer}]

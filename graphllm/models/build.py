@@ -47,6 +47,7 @@ class Recipe(BaseModel):
     gnn: dict = Field(default_factory=dict)
     include_graph_text: bool = False
     few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
+    # None: the chat template's default system turn; "": an empty one, for recipes that learn the answer format
     system_prompt: str | None = "Answer the question about the graph. Reply with the answer only."
     adaptation: Literal["frozen", "lora", "adapter"] = "frozen"
     adapter_bottleneck: int = Field(default=64, ge=1, description="width of the bottleneck adapters")
