@@ -141,6 +141,9 @@ def test_ngram_continuations_prefer_long_and_late_matches():
     assert continuations(context, 3) == [[4, 7, 5]]  # "1 2" last seen before "4 7 5"
     assert continuations(context, 2, branches=3) == [[4, 7], [3, 9], [3, 8]]
     assert continuations([5, 6, 7], 4) == []
+    # matches shorter than max_n propose fewer tokens; a full-length match proposes all
+    assert continuations(context, 3, short_length=1) == [[4]]
+    assert continuations(context + [4], 3, short_length=1) == [[7, 5, 2]]
 
 
 def test_tree_ancestors_follow_parents():
