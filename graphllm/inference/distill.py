@@ -4,6 +4,7 @@ it. Short enough to read in one sitting, like train.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ def distill(target: GraphLLM, draft: GraphLLM, examples: list, collator, config:
     device = next(draft.parameters()).device
     for _ in steps:
         batch = collator(rng.sample(examples, min(config.batch_size, len(examples)))).to(device)
+        batch = dataclasses.replace(batch, labels=None)  # logits at every text position, not just the answer's
         with torch.no_grad():
             teacher = target(batch).logits
         loss = text_kl(teacher, draft(batch).logits, batch.attention_mask.float())

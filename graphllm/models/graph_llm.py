@@ -1,8 +1,9 @@
 """The composed model: GNN encoder -> bridge -> causal LM.
 
-Soft tokens go before the text embeddings; a prefix goes in as the KV cache the text attends to, with the
-attention mask extended by the prefix length and the text's position ids shifted past it (DESIGN.md:
-peft's prefixes cannot depend on the input, so the cache is built here). Without an encoder and bridge
+Graph soft tokens go where the question's turn starts (peft's graph-independent prompts first); a prefix
+goes in as the KV cache the text attends to, with the attention mask extended by the prefix length and the
+text's position ids shifted past it (DESIGN.md: peft's prefixes cannot depend on the input, so the cache is
+built here). Without an encoder and bridge
 this is the plain LLM, which is how the text-only baselines run.
 """
 
@@ -104,7 +105,7 @@ class GraphLLM(nn.Module):
         """
         x = self.prepare(batch)
         if x.labels is None:
-            return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache)
+            return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False)
         targets = x.labels[:, 1:]
         positions = (targets != IGNORE).any(0).nonzero().squeeze(1)
         keep = {"logits_to_keep": positions} if self.takes_logits_to_keep else {}

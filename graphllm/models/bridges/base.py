@@ -9,7 +9,7 @@ import torch
 
 @dataclass
 class BridgeOutput:
-    embeds: torch.Tensor | None = None  # [B, G, hidden]: soft tokens placed before the text
+    embeds: torch.Tensor | None = None  # [B, G, hidden]: soft tokens, spliced into the text (GraphLLM.prepare)
     embeds_mask: torch.Tensor | None = None  # [B, G] bool
     prefix: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # per layer (key, value), [B, kv_heads, P, head_dim]
     prefix_mask: torch.Tensor | None = None  # [B, P] bool

@@ -4,7 +4,8 @@ r"""Soft tokens (GraphToken; G-Retriever's graph token): graph tokens projected 
     e_i = \mathrm{PromptEncoder}(t_1, \dots, t_T)_i, \qquad t_i \in \mathbb{R}^{d},\ e_i \in \mathbb{R}^{H}
 
 The prompt encoder is an MLP per token, or as in P-tuning a bidirectional LSTM over the tokens followed by
-an MLP. Input ``[B, T, d]`` graph tokens; output ``[B, T, H]`` embeddings placed before the text.
+an MLP. Input ``[B, T, d]`` graph tokens; output ``[B, T, H]`` embeddings, spliced into the text where the
+question starts.
 """
 
 from __future__ import annotations
