@@ -228,7 +228,7 @@ def test_refresh_interrupted_midway_loses_nothing(server, small):
     root, entries = small
     for e in entries.values():
         if e.code_repo:
-            server.script(f"/repos/{e.code_repo}", (200, repo_json(e.code_repo, 11), {}, 0.6))
+            server.script(f"/repos/{e.code_repo}", (200, repo_json(e.code_repo, 11), {}, 3.0))  # a wide window
     before = _snapshot(root)
     env = {**os.environ, "GRAPHLLM_GITHUB_API": server.url, "GRAPHLLM_S2_API": f"{server.url}/graph/v1"}
     process = subprocess.Popen([sys.executable, "-m", "graphllm", "catalog", "refresh", "--catalog", str(root),
