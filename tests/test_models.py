@@ -67,11 +67,8 @@ def test_answer_only_loss_is_the_lm_loss(arch, recipe, tokenizer, qa):
     batch = GraphCollator(tokenizer, "train", include_graph_text=load_recipe(recipe).include_graph_text)(qa[:5])
     ours = model(batch).loss
     x = model.prepare(batch)
-    kwargs = {"position_ids": x.position_ids} if model._takes_positions else {}
-    if x.cache is not None:
-        kwargs[model._cache_arg] = x.cache
-    reference = model.llm(inputs_embeds=x.inputs_embeds, attention_mask=x.attention_mask, labels=x.labels,
-                          **kwargs).loss
+    reference = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
+                            labels=x.labels).loss
     assert torch.allclose(ours, reference, rtol=1e-5, atol=1e-6)
 
 

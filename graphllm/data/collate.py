@@ -29,7 +29,7 @@ class GraphBatch:
     labels: torch.Tensor | None  # [B, T] in training, else None
     node_index: torch.Tensor  # [B, K], -1 where a row names fewer than K nodes
     answers: list[str]
-    graph_position: torch.Tensor | None = None  # [B]: where graph soft tokens are inserted (None: at 0)
+    graph_position: torch.Tensor  # [B]: where graph soft tokens are inserted
 
     @property
     def node_mask(self) -> torch.Tensor:
@@ -118,9 +118,8 @@ class GraphCollator:
             prompt, completion = self._marked_texts(data, None if turns is None else turns[i])
             # The two sides of the mark are tokenised apart so the graph's place is a token boundary; the mark
             # sits after the turn header's newline, where the tokenizer splits anyway.
-            before, after = prompt.split(GRAPH_MARK)
-            prompt_ids = self._encode(before) + self._encode(after)
-            mark = len(prompt_ids) - len(self._encode(after))
+            before, after = (self._encode(part) for part in prompt.split(GRAPH_MARK))
+            prompt_ids, mark = before + after, len(before)
             if self.max_prompt_tokens and len(prompt_ids) > self.max_prompt_tokens:
                 mark = max(0, mark - (len(prompt_ids) - self.max_prompt_tokens))
                 prompt_ids = prompt_ids[-self.max_prompt_tokens:]  # keep the end: the question and turn marker

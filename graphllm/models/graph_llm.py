@@ -3,8 +3,7 @@
 Graph soft tokens go where the question's turn starts (peft's graph-independent prompts first); a prefix
 goes in as the KV cache the text attends to, with the attention mask extended by the prefix length and the
 text's position ids shifted past it (DESIGN.md: peft's prefixes cannot depend on the input, so the cache is
-built here). Without an encoder and bridge
-this is the plain LLM, which is how the text-only baselines run.
+built here). Without an encoder and bridge this is the plain LLM, which is how the text-only baselines run.
 """
 
 from __future__ import annotations
@@ -69,9 +68,7 @@ class GraphLLM(nn.Module):
         if out.embeds is not None:
             # Graph tokens go where the question's turn starts; a graph-independent prompt (peft's prompt
             # learning) goes first, as peft puts it.
-            at = batch.graph_position if self.encoder is not None and batch.graph_position is not None else None
-            if at is None:
-                at = torch.zeros(embeds.shape[0], dtype=torch.long, device=embeds.device)
+            at = batch.graph_position if self.encoder is not None else torch.zeros_like(batch.graph_position)
             embeds, mask, labels = _insert(embeds, mask, labels, out.embeds.to(embeds.dtype), out.embeds_mask, at)
         position_ids = (mask.long().cumsum(-1) - 1).clamp(min=0)
         cache = None
@@ -119,8 +116,7 @@ def _insert(embeds: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor | Non
             soft_mask: torch.Tensor, at: torch.Tensor):
     """Text `[B, T, H]` with `soft` `[B, G, H]` inserted before text position `at[b]` of each row; the mask and
     labels (IGNORE on soft tokens) follow. Gathers, so gradients reach the soft tokens."""
-    batch, text_len, hidden = embeds.shape
-    count = soft.shape[1]
+    text_len, count = embeds.shape[1], soft.shape[1]
     j = torch.arange(text_len + count, device=embeds.device)[None]
     start = at[:, None]
     is_soft = (j >= start) & (j < start + count)
