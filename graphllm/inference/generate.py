@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 
+from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.sampling import next_tokens
 from graphllm.inference.state import DecodeState
@@ -18,14 +19,15 @@ from graphllm.inference.stopping import Outputs
 def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[list[int]]:
     """New tokens per row of a left-padded generation `GraphBatch`; finished rows leave the batch."""
     model.eval()
-    generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
-    state, logits = DecodeState.prefill(model, batch)
-    outputs = Outputs(state.batch_size, config, tokenizer)
-    while True:
-        tokens = next_tokens(logits, config, generator)
-        live = [i for i, (row, token) in enumerate(zip(state.rows, tokens.tolist(), strict=True))
-                if not outputs.add(row, [token])]
-        if not live:
-            return outputs.tokens
-        state.select_rows(live)
-        logits = state.step(tokens[live] if len(live) != tokens.shape[0] else tokens)
+    with grouped_sdpa(model.llm):
+        generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
+        state, logits = DecodeState.prefill(model, batch)
+        outputs = Outputs(state.batch_size, config, tokenizer)
+        while True:
+            tokens = next_tokens(logits, config, generator)
+            live = [i for i, (row, token) in enumerate(zip(state.rows, tokens.tolist(), strict=True))
+                    if not outputs.add(row, [token])]
+            if not live:
+                return outputs.tokens
+            state.select_rows(live)
+            logits = state.step(tokens[live] if len(live) != tokens.shape[0] else tokens)

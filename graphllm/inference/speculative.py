@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.sampling import next_tokens, probabilities
@@ -41,43 +42,44 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
     shape = shape or TreeShape()
     stats = stats if stats is not None else SpeculationStats()
     model.eval()
-    generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
-    state, logits = DecodeState.prefill(model, batch)
-    draft.start(model, batch, state)
-    outputs = Outputs(state.batch_size, config, tokenizer)
-    prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]
-    roots = next_tokens(logits, config, generator).tolist()
-    live = [i for i, root in enumerate(roots) if not outputs.add(i, [root])]
-    while live:
-        if len(live) != state.batch_size:
-            state.select_rows(live)
-            draft.select_rows(live)
-            roots = [roots[i] for i in live]
-        contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
-        tree = draft.propose(state, roots, contexts, shape, config, generator)
-        start = state.length
-        target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
-        if config.greedy:
-            results = verify_greedy(tree, target)
-        else:
-            results = verify_sampling(tree, probabilities(target, config), generator)
-        width = 1 + max(len(path) for path, _ in results)
-        keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
-        valid = torch.zeros(len(results), width, dtype=torch.bool)
-        committed, roots, live = [], [], []
-        tokens = tree.tokens.tolist()
-        for i, (path, bonus) in enumerate(results):
-            keep[i, 1:1 + len(path)] = torch.tensor(path, dtype=torch.long)
-            valid[i, :1 + len(path)] = True
-            new = [tokens[i][node] for node in path] + [bonus]
-            committed.append(new)
-            roots.append(bonus)
-            stats.accepted.append(len(path))
-            if not outputs.add(state.rows[i], new):
-                live.append(i)
-        stats.steps += 1
-        stats.tokens += sum(len(c) for c in committed)
-        state.compact(start, keep.to(state.mask.device), valid.to(state.mask.device))
-        state.next_position = state.next_position + valid.sum(1).to(state.next_position.device)
-        draft.commit(state, committed)
-    return outputs.tokens
+    with grouped_sdpa(model.llm):
+        generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
+        state, logits = DecodeState.prefill(model, batch)
+        draft.start(model, batch, state)
+        outputs = Outputs(state.batch_size, config, tokenizer)
+        prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]
+        roots = next_tokens(logits, config, generator).tolist()
+        live = [i for i, root in enumerate(roots) if not outputs.add(i, [root])]
+        while live:
+            if len(live) != state.batch_size:
+                state.select_rows(live)
+                draft.select_rows(live)
+                roots = [roots[i] for i in live]
+            contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
+            tree = draft.propose(state, roots, contexts, shape, config, generator)
+            start = state.length
+            target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
+            if config.greedy:
+                results = verify_greedy(tree, target)
+            else:
+                results = verify_sampling(tree, probabilities(target, config), generator)
+            width = 1 + max(len(path) for path, _ in results)
+            keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
+            valid = torch.zeros(len(results), width, dtype=torch.bool)
+            committed, roots, live = [], [], []
+            tokens = tree.tokens.tolist()
+            for i, (path, bonus) in enumerate(results):
+                keep[i, 1:1 + len(path)] = torch.tensor(path, dtype=torch.long)
+                valid[i, :1 + len(path)] = True
+                new = [tokens[i][node] for node in path] + [bonus]
+                committed.append(new)
+                roots.append(bonus)
+                stats.accepted.append(len(path))
+                if not outputs.add(state.rows[i], new):
+                    live.append(i)
+            stats.steps += 1
+            stats.tokens += sum(len(c) for c in committed)
+            state.compact(start, keep.to(state.mask.device), valid.to(state.mask.device))
+            state.next_position = state.next_position + valid.sum(1).to(state.next_position.device)
+            draft.commit(state, committed)
+        return outputs.tokens

@@ -10,13 +10,14 @@ slots it may see (`block_attend`).
 from __future__ import annotations
 
 import torch
-from transformers import DynamicCache
+from transformers import Cache
 
+from graphllm.inference.cache import growable_cache
 from graphllm.models.graph_llm import GraphLLM
 
 
 class DecodeState:
-    def __init__(self, model: GraphLLM, cache: DynamicCache, mask: torch.Tensor, next_position: torch.Tensor,
+    def __init__(self, model: GraphLLM, cache: Cache, mask: torch.Tensor, next_position: torch.Tensor,
                  rows: list[int]) -> None:
         self.model = model
         self.cache = cache
@@ -28,7 +29,7 @@ class DecodeState:
     def prefill(model: GraphLLM, batch) -> tuple[DecodeState, torch.Tensor]:
         """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token)."""
         x = model.prepare(batch)
-        cache = x.cache if x.cache is not None else DynamicCache()
+        cache = growable_cache(x.cache)
         out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **_keep_last(model))
         rows = list(range(x.inputs_embeds.shape[0]))
         state = DecodeState(model, cache, x.attention_mask, x.position_ids[:, -1] + 1, rows)
@@ -78,9 +79,10 @@ class DecodeState:
         if bool((keep == torch.arange(keep.shape[1], device=keep.device)).all()):  # a chain's first nodes: cut
             self._map_layers(lambda t: t[:, :, : start + keep.shape[1]])
         else:
-            def gather(t):
+            def gather(t):  # in place, so a growable cache keeps its buffer
                 index = keep[:, None, :, None].expand(-1, t.shape[1], -1, t.shape[-1])
-                return torch.cat([t[:, :, :start], t[:, :, start:].gather(2, index)], dim=2)
+                t[:, :, start: start + keep.shape[1]] = t[:, :, start:].gather(2, index)
+                return t[:, :, : start + keep.shape[1]]
 
             self._map_layers(gather)
         self.mask = torch.cat([self.mask[:, :start], valid], dim=1)

@@ -1,0 +1,78 @@
+"""A KV cache that grows in place.
+
+transformers' `DynamicCache` concatenates the new keys and values onto the old ones at every pass, copying the
+whole cache: on SmolLM2 with a 900-token prompt that is 42 MB and about a fifth of a one-token step on a CPU.
+Here each layer keeps a buffer with room to spare and writes new slots into it; `keys`/`values` are views of
+its filled part, so everything that reads a `DynamicLayer` reads this one the same way. Cutting the cache to a
+prefix (`t[:, :, :n]`) keeps the view on the buffer; any other replacement of `keys`/`values` (rows dropped,
+slots gathered) is copied into a fresh buffer at the next update.
+"""
+
+from __future__ import annotations
+
+import torch
+from transformers import Cache, DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+
+class GrowableLayer(DynamicLayer):
+    """A `DynamicLayer` whose `update` writes into a buffer of capacity for about half as many slots again."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._key_buffer: torch.Tensor | None = None
+        self._value_buffer: torch.Tensor | None = None
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        self.device = key_states.device
+        self.keys, self.values = key_states[:, :, :0], value_states[:, :, :0]
+        self.is_initialized = True
+
+    def _views_buffer(self) -> bool:
+        return all(buffer is not None and view.data_ptr() == buffer.data_ptr() and view.stride() == buffer.stride()
+                   and view.shape[:2] == buffer.shape[:2]
+                   for view, buffer in ((self.keys, self._key_buffer), (self.values, self._value_buffer)))
+
+    def _reserve(self, needed: int) -> None:
+        """Move the filled slots into a buffer with room for at least `needed` slots."""
+        capacity = needed + needed // 2 + 64  # amortised O(1) growth, and decoding rarely regrows at all
+        self._key_buffer = _with_room(self.keys, capacity)
+        self._value_buffer = _with_room(self.values, capacity)
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        filled = self.keys.shape[-2]
+        needed = filled + key_states.shape[-2]
+        if not self._views_buffer() or needed > self._key_buffer.shape[-2]:
+            self._reserve(needed)
+        self._key_buffer[:, :, filled:needed] = key_states
+        self._value_buffer[:, :, filled:needed] = value_states
+        self.keys, self.values = self._key_buffer[:, :, :needed], self._value_buffer[:, :, :needed]
+        return self.keys, self.values
+
+    def reset(self) -> None:
+        super().reset()
+        self._key_buffer = self._value_buffer = None
+
+
+def _with_room(filled: torch.Tensor, capacity: int) -> torch.Tensor:
+    buffer = filled.new_empty(*filled.shape[:2], capacity, filled.shape[-1])
+    buffer[:, :, : filled.shape[-2]] = filled
+    return buffer
+
+
+def growable_cache(cache: DynamicCache | None = None) -> Cache:
+    """An empty growable cache, or one holding the filled layers of `cache` (a graph prefix)."""
+    if cache is None or not cache.layers:
+        return Cache(layer_class_to_replicate=GrowableLayer)
+    layers = []
+    for old in cache.layers:
+        if not isinstance(old, DynamicLayer) or getattr(old, "is_sliding", False):
+            return cache  # a cache of another kind (sliding windows, ...) keeps its own update rule
+        layer = GrowableLayer()
+        if old.is_initialized:
+            layer.update(old.keys, old.values)
+        layers.append(layer)
+    return Cache(layers=layers)
