@@ -113,4 +113,5 @@ def test_bench_decode_measures_us_and_transformers_in_one_run(smollm2):
     assert rows[("ours: plain greedy", 2)].tokens == rows[("ours: plain greedy", 1)].tokens > 0
     assert rows[("transformers: prompt lookup (n-gram)", 2)].error  # assisted generation runs at batch 1 only
     table = format_table(result)
-    assert "vs plain" in table and "soft tokens" in table
+    assert "vs plain" in table and "soft tokens" in table and "k=8" in table
+    assert sorted(result["pass_costs"]) == [2, 3, 4, 6, 8] and all(c > 0 for c in result["pass_costs"].values())

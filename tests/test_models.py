@@ -123,6 +123,29 @@ def test_gnn_readout_tokens_and_named_nodes(tokenizer, qa):
         GNNEncoder(GNNConfig(conv=conv, hidden=16))(batch.graph, batch.node_index)
 
 
+@pytest.mark.parametrize("conv", ["gat", "gcn"])
+def test_averaging_convolutions_give_different_graphs_different_tokens(conv, tokenizer, qa):
+    """Nodes without a known label get no shared label vector: with one (a random vector, as before), the spread
+    measured here was 0.015 for GAT and 0.046 for GCN, against 0.146 and 0.135 without; the GAT graph token
+    stayed at the majority class in bench train."""
+    torch.manual_seed(0)
+    encoder = GNNEncoder(GNNConfig(conv=conv, layers=2, hidden=64, node_ids=False, laplacian_pe=0, graph_tokens=1,
+                                   input_dim=20)).eval()
+    assert not encoder.label.weight[0].any()
+    graphs = [d.clone() for d in qa[:16]]
+    for d in graphs:
+        d.x = torch.nn.functional.one_hot(torch.arange(d.num_nodes), 20).float()
+    batch = GraphCollator(tokenizer, "train")(graphs)
+    with torch.no_grad():
+        pooled = encoder(batch.graph, batch.node_index).tokens[:, 0]
+        with_labels = encoder.label.weight.clone()
+        encoder.label.weight[1:] += 5.0  # labels no node here has: nothing may change
+        assert torch.equal(encoder(batch.graph, batch.node_index).tokens[:, 0], pooled)
+        encoder.label.weight.copy_(with_labels)
+    spread = pooled.std(0).mean() / pooled.std(1).mean()  # across graphs, relative to across channels
+    assert spread > 0.08
+
+
 def _small_model():
     torch.manual_seed(1)
     return build_model(load_recipe("graph-prefix"), tiny_llm("llama", seed=1))

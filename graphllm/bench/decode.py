@@ -20,10 +20,12 @@ import torch
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, to_data
 from graphllm.data.graphqa import generate as generate_graphqa
+from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape, end_of_turn_ids
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
+from graphllm.inference.state import DecodeState
 
 ASKS = {
     "lists": "For every node of G, write one line 'node X: ' followed by all the nodes connected to it.",
@@ -138,7 +140,33 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                 rows.append(_measure(f"transformers: {method}", size, lambda a=assist, bb=batches: _hf(
                     model, bb, config, pad, **a), reference)[0])
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
-            "prompts": prompts, "max_new_tokens": max_new_tokens}
+            "pass_costs": pass_costs(model, collator(data[:1])), "prompts": prompts, "max_new_tokens": max_new_tokens}
+
+
+@torch.no_grad()
+def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: int = 9) -> dict[int, float]:
+    """What speculation pays for: the time of one target pass over a causal block of k tokens after the prompt,
+    over the time of a one-token step (medians), as the engine runs them."""
+    def seconds(state: DecodeState, k: int) -> float:
+        length, position = state.length, state.next_position
+        tokens = torch.full((state.batch_size, k), 100)
+        causal = torch.ones(k, k, dtype=torch.bool).tril().expand(state.batch_size, -1, -1)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            if k == 1:
+                state.step(tokens[:, 0])
+            else:
+                state.block(tokens, position[:, None] + torch.arange(k), causal)
+            times.append(time.perf_counter() - start)
+            state.truncate(length)
+            state.next_position = position
+        return sorted(times)[len(times) // 2]
+
+    with grouped_sdpa(model.llm):
+        state, _ = DecodeState.prefill(model, batch)
+        one = seconds(state, 1)
+        return {k: seconds(state, k) / one for k in sizes}
 
 
 def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int) -> list[Row]:
@@ -186,4 +214,8 @@ def format_table(result: dict) -> str:
         same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
         lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
                      f"{to_hf:>7}  {same}")
+    costs = result.get("pass_costs")
+    if costs:
+        lines += ["", "cost of one target pass over k tokens after the first prompt, in one-token steps: "
+                  + ", ".join(f"k={k} {c:.2f}" for k, c in costs.items())]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ eigenvector positional encodings:
 .. math::
     h_v^{(0)} = E_{id}[v] + W_{pe}\,\mathrm{PE}(v) + E_{label}[y_v + 1] \qquad (+\, W_x x_v \text{ with features})
 
+where :math:`y_v = -1` (no known label) gives :math:`E_{label}[0] = 0`;
 then :math:`L` layers of the chosen convolution with ReLU and residual connections. Readouts:
 :math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries, and one token
 per node the question names.
@@ -79,7 +80,10 @@ class GNNEncoder(nn.Module):
         self.node_id = nn.Embedding(config.max_nodes, d) if config.node_ids else None
         self.pe = nn.Linear(config.laplacian_pe, d) if config.laplacian_pe else None
         self.features = nn.Linear(config.input_dim, d) if config.input_dim else None
-        self.label = nn.Embedding(config.num_labels + 1, d)
+        # Index 0 is "no known label" and adds nothing: a vector shared by every node would dominate averaging
+        # convolutions (GAT, GCN), so that pooled graph tokens hardly differed between graphs and the LLM
+        # learned to ignore them (bench train --gnn gat stayed at the majority class).
+        self.label = nn.Embedding(config.num_labels + 1, d, padding_idx=0)
         self.convs = nn.ModuleList(self._conv(config.conv, d) for _ in range(config.layers))
         self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
         self.queries = nn.Parameter(torch.randn(config.graph_tokens, d) / d**0.5)
