@@ -18,21 +18,13 @@ from dataclasses import dataclass
 import torch
 
 from graphllm.data.collate import GraphCollator
-from graphllm.data.graphqa import GraphQAConfig, to_data
-from graphllm.data.graphqa import generate as generate_graphqa
+from graphllm.data.graphqa.long_answers import long_answer_prompts
 from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape, end_of_turn_ids
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
-
-ASKS = {
-    "lists": "For every node of G, write one line 'node X: ' followed by all the nodes connected to it.",
-    "explain": "Explain step by step how to check whether G contains a cycle, naming the edges you follow.",
-    "feedback": "A student answered that G has no cycle. Give detailed feedback on this answer, quoting the edges "
-                "of G that matter, and end with 'Revision is needed' or 'Revision is not needed'.",
-}
 
 
 @dataclass
@@ -48,16 +40,6 @@ class Row:
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
-
-
-def long_answer_prompts(count: int, seed: int = 0) -> list:
-    """`count` GraphQA graphs, each with one of the long-answer requests in turn."""
-    rows = generate_graphqa(GraphQAConfig(examples=count, tasks=["cycle_check"], encoders=["adjacency"], seed=seed),
-                            workers=1)
-    data = [to_data(r) for r in rows]
-    for i, d in enumerate(data):
-        d.question = ASKS[list(ASKS)[i % len(ASKS)]]
-    return data
 
 
 def _chunks(items: list, size: int) -> list[list]:

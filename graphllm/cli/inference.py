@@ -75,16 +75,26 @@ def _generate(args) -> int:
 
 
 def _distill(args) -> int:
-    from graphllm.experiment import load_examples, load_model
+    from graphllm.data.collate import GraphCollator
+    from graphllm.experiment import load_model
+
+    if args.run is None and args.draft == "distilled":
+        print("error: the distilled draft is trained for a run: pass --run", file=sys.stderr)
+        return 2
+    if args.run is None and args.out is None:
+        print("error: say where the draft goes with --out (there is no run directory)", file=sys.stderr)
+        return 2
+    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm)
+    if args.draft == "feature":
+        return _distill_features(args, model, recipe, tokenizer)
+    from graphllm.experiment import load_examples
     from graphllm.inference.distill import DistillConfig, distill
     from graphllm.inference.drafts.distilled import build_draft_model, save_draft
 
     data = load_examples(args.data, args.tasks, args.train_examples, 0, 0)
-    model, recipe, tokenizer = load_model(args.run, None, args.llm)
-    config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size, lr=args.lr)
+    config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size,
+                           lr=args.lr if args.lr is not None else 3e-4)
     draft = build_draft_model(model, recipe, config.layers)
-    from graphllm.data.collate import GraphCollator
-
     collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text,
                              system_prompt=recipe.system_prompt)
     history = distill(model, draft, data.train, collator, config, progress=sys.stderr.isatty())
@@ -93,6 +103,32 @@ def _distill(args) -> int:
                             "kl_last": history.kl[-1], "seconds": history.seconds, "tasks": args.tasks})
     print(f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
           f"draft saved to {out} (use it with --draft distilled)")
+    return 0
+
+
+def _distill_features(args, model, recipe, tokenizer) -> int:
+    from graphllm.data.collate import GraphCollator
+    from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
+    from graphllm.inference.config import end_of_turn_ids
+    from graphllm.inference.drafts.feature import save_feature_draft
+    from graphllm.inference.feature_distill import FeatureDistillConfig, target_sequences, train_feature_draft
+
+    progress = sys.stderr.isatty()
+    prompts = long_answer_prompts(args.prompts, seed=args.seed, requests=TRAINING_REQUESTS, tasks=tuple(args.tasks),
+                                  encoders=("adjacency", "incident"))
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
+                             system_prompt=recipe.system_prompt)
+    sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
+                                 progress=progress)
+    config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
+    draft, history = train_feature_draft(model, sequences, config, progress=progress)
+    out = args.out or Path(args.run) / "feature-draft"
+    save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
+                                    "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
+                                    "held_out_accuracy": history.accuracy, "seconds": history.seconds})
+    print(f"{len(sequences)} target answers; the draft proposes the target's next token {history.accuracy:.1%} of the "
+          f"time on {history.answer_tokens} held-out answer tokens ({len(draft.vocabulary)} token vocabulary, "
+          f"{history.seconds:.0f} s of training); saved to {out} (use it with --draft feature:{out})")
     return 0
 
 
@@ -143,17 +179,34 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     gen.set_defaults(func=_generate)
 
     dist = commands.add_parser(
-        "distill", parents=[experiment], help="train a small draft model for speculative decoding of a run",
-        description="Copy the first K layers of the run's LLM, give them their own GNN and bridge (the run's recipe) "
-                    "and train them to match the run's next-token distributions on GraphQA prompts and answers. "
-                    "Use the result with `graphllm generate --draft distilled`.",
-        epilog="example: graphllm distill --run runs/graph-prefix-cycle_check --layers 4 --steps 200")
-    dist.add_argument("--run", type=Path, required=True, help="the target: a run directory from `graphllm train`")
-    dist.add_argument("--layers", type=int, default=4, help="decoder layers of the draft (default %(default)s)")
-    dist.add_argument("--steps", type=int, default=100)
-    dist.add_argument("--batch-size", type=int, default=4)
-    dist.add_argument("--lr", type=float, default=3e-4)
-    dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft)")
+        "distill", parents=[experiment], help="train a draft model for speculative decoding of a run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Two kinds of draft:\n"
+                    "  distilled  the first K layers of the run's LLM with their own GNN and bridge, trained to match "
+                    "the run's\n             next-token distributions on GraphQA prompts and answers (needs --run)\n"
+                    "  feature    one decoder layer on the target's own last hidden states (EAGLE), trained on the "
+                    "target's\n             answers to long-answer requests about generated graphs (--run or "
+                    "--recipe)",
+        epilog="examples:\n  graphllm distill --run runs/graph-prefix-cycle_check --layers 4 --steps 200\n"
+               "  graphllm distill --recipe zero-shot --draft feature --out drafts/zero-shot --prompts 48\n"
+               "  graphllm generate --recipe zero-shot --graph g.txt --question '...' --draft feature:drafts/zero-shot "
+               "--tree 1,1")
+    target = dist.add_mutually_exclusive_group(required=True)
+    target.add_argument("--run", type=Path, help="the target: a run directory from `graphllm train`")
+    target.add_argument("--recipe", help="the target: an untrained recipe (zero-shot, few-shot)")
+    dist.add_argument("--draft", choices=["distilled", "feature"], default="distilled",
+                      help="which draft to train (default %(default)s)")
+    dist.add_argument("--layers", type=int, default=4, help="distilled: decoder layers (default %(default)s)")
+    dist.add_argument("--steps", type=int, default=100, help="distilled: optimizer steps (default %(default)s)")
+    dist.add_argument("--batch-size", type=int, default=4, help="distilled: batch size (default %(default)s)")
+    dist.add_argument("--lr", type=float, help="learning rate (default 3e-4 distilled, 5e-4 feature)")
+    dist.add_argument("--prompts", type=int, default=48,
+                      help="feature: long-answer prompts the target answers for training (default %(default)s)")
+    dist.add_argument("--max-new-tokens", type=int, default=96, help="feature: answer length (default %(default)s)")
+    dist.add_argument("--epochs", type=int, default=10, help="feature: passes over the answers (default %(default)s)")
+    dist.add_argument("--seed", type=int, default=11,
+                      help="feature: seed of the training graphs (default %(default)s; bench decode uses 0)")
+    dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft or RUN/feature-draft)")
     dist.set_defaults(func=_distill)
 
 

@@ -44,7 +44,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
     model.eval()
     with grouped_sdpa(model.llm):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
-        state, logits = DecodeState.prefill(model, batch)
+        state, logits = DecodeState.prefill(model, batch, keep_hidden=draft.needs_hidden)
         draft.start(model, batch, state)
         outputs = Outputs(state.batch_size, config, tokenizer)
         prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]

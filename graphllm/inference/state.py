@@ -24,15 +24,27 @@ class DecodeState:
         self.mask = mask.bool()  # [B, C]
         self.next_position = next_position  # [B]: position id of each row's next token
         self.rows = rows  # original batch index of each live row
+        # With `keep_hidden`, the target's last hidden states of its latest pass ([B, n, H], after `compact` only the
+        # kept slots, valid where `hidden_valid`), and the prompt's (features, input embeddings, mask, positions):
+        # what a feature draft reads.
+        self.keep_hidden = False
+        self.hidden: torch.Tensor | None = None
+        self.hidden_valid: torch.Tensor | None = None
+        self.prompt: tuple[torch.Tensor, ...] | None = None
 
     @staticmethod
-    def prefill(model: GraphLLM, batch) -> tuple[DecodeState, torch.Tensor]:
+    def prefill(model: GraphLLM, batch, keep_hidden: bool = False) -> tuple[DecodeState, torch.Tensor]:
         """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token)."""
         x = model.prepare(batch)
         cache = growable_cache(x.cache)
-        out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **_keep_last(model))
+        extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
+        out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **extra)
         rows = list(range(x.inputs_embeds.shape[0]))
         state = DecodeState(model, cache, x.attention_mask, x.position_ids[:, -1] + 1, rows)
+        if keep_hidden:
+            state.keep_hidden = True
+            text = x.inputs_embeds.shape[1]
+            state.prompt = (out.hidden_states[-1], x.inputs_embeds, x.attention_mask[:, -text:].bool(), x.position_ids)
         return state, out.logits[:, -1]
 
     @property
@@ -64,7 +76,11 @@ class DecodeState:
         dtype = self.model.llm.get_input_embeddings().weight.dtype
         mask = torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
         extra = {} if need_logits else _keep_last(self.model)
+        if self.keep_hidden:
+            extra["output_hidden_states"] = True
         out = self.model._call(None, tokens, mask[:, None], positions, self.cache, **extra)
+        if self.keep_hidden:
+            self.hidden = out.hidden_states[-1]
         return out.logits
 
     def _map_layers(self, fn, layers: int | None = None) -> None:
@@ -86,6 +102,9 @@ class DecodeState:
 
             self._map_layers(gather)
         self.mask = torch.cat([self.mask[:, :start], valid], dim=1)
+        if self.hidden is not None:
+            self.hidden = self.hidden.gather(1, keep[..., None].expand(-1, -1, self.hidden.shape[-1]))
+            self.hidden_valid = valid
 
     def truncate(self, length: int, layers: int | None = None) -> None:
         """Drop every slot from `length` on, in the first `layers` layers (default all); the mask is not touched

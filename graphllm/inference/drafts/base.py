@@ -20,6 +20,7 @@ from graphllm.inference.tree import TokenTree, TreeBuilder
 
 class Draft(ABC):
     name: str = ""
+    needs_hidden: bool = False  # reads the target's last hidden states (DecodeState.hidden)
 
     @abstractmethod
     def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,
@@ -37,7 +38,7 @@ class Draft(ABC):
         """Called when finished rows leave the batch."""
 
 
-Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, shape: TreeShape,
@@ -45,8 +46,9 @@ def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, s
     """Expand every node of the frontier into `shape.widths[d]` children per depth d: the top tokens when greedy
     (or when the draft is deterministic), else i.i.d. samples of the draft distribution.
 
-    `forward(tokens [B, f], positions [B, f], block_attend [B, f, K])` runs the draft on the frontier, which
-    sees the K nodes fed so far (breadth-first order: all of them are the tree's first K nodes)."""
+    `forward(tokens [B, f], positions [B, f], block_attend [B, f, K], parents [B, f])` runs the draft on the
+    frontier, which sees the K nodes fed so far (breadth-first order: all of them are the tree's first K nodes);
+    `parents` are the frontier nodes' parents (-1 for the root)."""
     device = next_position.device
     builder = TreeBuilder(roots)
     sampled = not config.greedy
@@ -57,7 +59,7 @@ def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, s
         tree = builder.build(device)
         lo, hi = fed, builder.size(0)
         logits = forward(tree.tokens[:, lo:hi], next_position[:, None] + tree.depth[:, lo:hi],
-                         tree.ancestors()[:, lo:hi, :hi])
+                         tree.ancestors()[:, lo:hi, :hi], tree.parents[:, lo:hi])
         fed = hi
         if sampled:
             q = probabilities(logits, config)  # [B, f, V]

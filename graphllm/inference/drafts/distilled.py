@@ -86,7 +86,7 @@ class DistilledDraft(Draft):
         committed = own.length
         self.roots = roots
 
-        def forward(tokens, positions, block_attend):
+        def forward(tokens, positions, block_attend, _parents):
             return own.block(tokens, positions, block_attend, committed=committed)
 
         tree = grow_tree(forward, roots, own.next_position, shape, config, generator)

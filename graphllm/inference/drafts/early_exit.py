@@ -56,7 +56,7 @@ class EarlyExitDraft(Draft):
             raise ValueError(f"the early-exit draft must use fewer layers than the target's {total}")
         committed = state.length
 
-        def forward(tokens, positions, block_attend):
+        def forward(tokens, positions, block_attend, _parents):
             return state.block(tokens, positions, block_attend, committed=committed)
 
         with first_layers(state.model.llm, self.layers):

@@ -17,6 +17,7 @@ class MergedDraft(Draft):
             raise ValueError("merging needs at least two drafts")
         self.drafts = drafts
         self.name = "+".join(d.name for d in drafts)
+        self.needs_hidden = any(d.needs_hidden for d in drafts)
 
     def start(self, model, batch, state) -> None:
         for draft in self.drafts:
