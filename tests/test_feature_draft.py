@@ -60,7 +60,8 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
     config = GenerationConfig(max_new_tokens=30)
     before = SpeculationStats()
     untrained = FeatureDraftModel(target.llm, vocabulary_of(sequences, 1000))
-    speculative_generate(target, batch, FeatureDraft(untrained), config, TreeShape((1, 1)), stats=before)
+    # no pruning here: the tiny random target's drafts are never confident
+    speculative_generate(target, batch, FeatureDraft(untrained, 0.0), config, TreeShape((1, 1)), stats=before)
 
     draft, history = train_feature_draft(target, sequences, FeatureDistillConfig(epochs=20, lr=3e-3))
     assert history.loss[-1] < 0.8 * history.loss[0]
@@ -68,12 +69,19 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
     reloaded = make_draft(f"feature:{tmp_path}", target=target)
     reference = generate(target, batch, config)
     after = SpeculationStats()
-    assert speculative_generate(target, batch, reloaded, config, TreeShape((1, 1)), stats=after) == reference
+    trained = FeatureDraft(load_feature_draft(target.llm, tmp_path), 0.0)
+    assert speculative_generate(target, batch, trained, config, TreeShape((1, 1)), stats=after) == reference
     assert after.mean_accepted > before.mean_accepted
     for shape in ("2,2,1", "1,1,3,1,1"):  # branching trees, and merged with the n-gram draft
         assert speculative_generate(target, batch, reloaded, config, TreeShape.parse(shape)) == reference
     merged = make_draft(f"ngram+feature:{tmp_path}", target=target)
     assert speculative_generate(target, batch, merged, config, TreeShape.parse("1,1,3")) == reference
+    pruned, none_left = SpeculationStats(), SpeculationStats()
+    assert speculative_generate(target, batch, FeatureDraft(draft, min_probability=0.3), config,
+                                TreeShape.parse("2,2,1"), stats=pruned) == reference
+    assert speculative_generate(target, batch, FeatureDraft(draft, min_probability=1.01), config,
+                                TreeShape.parse("2,2,1"), stats=none_left) == reference
+    assert none_left.mean_accepted == 1.0 and pruned.mean_accepted >= 1.0
 
 
 def test_feature_draft_sampling_is_seeded(tokenizer, questions):

@@ -2,10 +2,11 @@
 
 Long-answer prompts on GraphQA graphs (graph as text, the embedded SmolLM2-135M-Instruct): per-node neighbour
 lists (copying), step-by-step explanations, and SelFee-style feedback on a given answer. Every method decodes
-the same prompts greedily, at batch 1 and at a larger batch; measured end to end (prompt included): new
-tokens per second, tokens per target pass, whether the output equals our plain greedy output, and the ratio
-to our plain decoding and to transformers' `generate`. A second part starts from soft tokens (a graph-token
-model), where transformers' assisted generation must take `inputs_embeds`.
+the same prompts greedily, at batch 1 and at a larger batch; measured end to end (prompt included) and after
+the prompt (one prefill of the same prompts, timed apart, taken off every method's time): new tokens per
+second, tokens per target pass, whether the output equals our plain greedy output, and the ratio to our plain
+decoding and to transformers' `generate`. A second part starts from soft tokens (a graph-token model), where
+transformers' assisted generation must take `inputs_embeds`.
 """
 
 from __future__ import annotations
@@ -34,12 +35,19 @@ class Row:
     tokens: int = 0
     seconds: float = 0.0
     per_pass: float | None = None  # tokens per target forward pass (speculative methods)
+    prompt_seconds: float = 0.0  # the share of `seconds` one prefill of the prompts takes (measured apart)
     same: bool | None = None  # output equals our plain greedy output
     error: str = ""
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def decode_tokens_per_second(self) -> float:
+        """After the prompt: the same prefill time, measured apart, taken off every method's time."""
+        seconds = self.seconds - self.prompt_seconds
+        return self.tokens / seconds if seconds > 0 else 0.0
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -103,12 +111,14 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     rows: list[Row] = []
     for size in batch_sizes:
         batches = [collator(chunk) for chunk in _chunks(data, size)]
+        prompt_seconds = prefill_seconds(model, batches)
         log(f"batch {size}: our plain decoding")
         plain, reference = _measure("ours: plain greedy", size, lambda bb=batches: [
             t for b in bb for t in generate(model, b, config)], None)
         rows.append(plain)
         for spec, shape in methods:
-            method = f"{re.sub(r'distilled:[^+]*', 'distilled', spec)} tree {shape}"
+            name = re.sub(r"(distilled|feature):[^+]*", r"\1", spec)  # a draft's folder is not its name
+            method = f"{name} tree {shape}"
             log(f"batch {size}: ours with {method}")
             draft = make_draft(spec, target=model, recipe=load_recipe("zero-shot"))
             stats = SpeculationStats()
@@ -121,8 +131,24 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                                    ("early exit (6 layers)", {"assistant_early_exit": 6})):
                 rows.append(_measure(f"transformers: {method}", size, lambda a=assist, bb=batches: _hf(
                     model, bb, config, pad, **a), reference)[0])
+        for row in rows:
+            if row.batch == size:
+                row.prompt_seconds = prompt_seconds
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
             "pass_costs": pass_costs(model, collator(data[:1])), "prompts": prompts, "max_new_tokens": max_new_tokens}
+
+
+@torch.no_grad()
+def prefill_seconds(model, batches: list, repeats: int = 3) -> float:
+    """The time of running every batch's prompt once (the fastest of `repeats`)."""
+    times = []
+    with grouped_sdpa(model.llm):
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for batch in batches:
+                DecodeState.prefill(model, batch)
+            times.append(time.perf_counter() - start)
+    return min(times)
 
 
 @torch.no_grad()
@@ -180,22 +206,27 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
 
 def format_table(result: dict) -> str:
     lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             "end to end (prompt included)", "",
-             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}  output"]
+             "end to end (prompt included), and after the prompt (one prefill's time, measured apart, taken off)", "",
+             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
+             f"{'decode tok/s':>13}{'vs plain':>9}  output"]
     base = {r.batch: r for r in result["rows"] if r.method == "ours: plain greedy"}
     hf = {r.batch: r for r in result["rows"] if r.method == "transformers: generate" and not r.error}
     soft = result["soft_prompts"]
     for row in result["rows"] + soft:
         if row.error:
-            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}  fails: {row.error}")
+            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}  fails: "
+                         f"{row.error}")
             continue
         plain, peer = (None, None) if row in soft else (base.get(row.batch), hf.get(row.batch))
         ratio = f"{row.tokens_per_second / plain.tokens_per_second:.2f}x" if plain else ""
         to_hf = f"{row.tokens_per_second / peer.tokens_per_second:.2f}x" if peer else ""
         per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
         same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
+        decode = f"{row.decode_tokens_per_second:.1f}" if row.prompt_seconds else ""
+        decode_ratio = (f"{row.decode_tokens_per_second / plain.decode_tokens_per_second:.2f}x"
+                        if plain and row.prompt_seconds else "")
         lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
-                     f"{to_hf:>7}  {same}")
+                     f"{to_hf:>7}{decode:>13}{decode_ratio:>9}  {same}")
     costs = result.get("pass_costs")
     if costs:
         lines += ["", "cost of one target pass over k tokens after the first prompt, in one-token steps: "

@@ -141,7 +141,9 @@ def _bench_decode(args) -> int:
                           log=lambda msg: print(msg, file=sys.stderr))
     print(format_table(result))
     if args.json:
-        rows = [dict(vars(r), tokens_per_second=r.tokens_per_second) for r in result["rows"] + result["soft_prompts"]]
+        rows = [dict(vars(r), tokens_per_second=r.tokens_per_second,
+                     decode_tokens_per_second=r.decode_tokens_per_second)
+                for r in result["rows"] + result["soft_prompts"]]
         atomic_write_text(args.json, json.dumps({**result, "rows": rows, "soft_prompts": None}, indent=2) + "\n")
     return 0
 
@@ -171,8 +173,9 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (default 1: off)")
     gen.add_argument("--stop", action="append", help="stop once the answer contains this text (repeatable)")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--draft", help="speculative decoding: ngram[:N], early-exit[:K], distilled[:DIR], or several "
-                                     "joined by + (one merged tree). The output is the same as without it.")
+    gen.add_argument("--draft", help="speculative decoding: ngram[:N], early-exit[:K], distilled[:DIR], "
+                                     "feature[:DIR], or several joined by + (one merged tree). The output is the "
+                                     "same as without it.")
     gen.add_argument("--tree", default="1,1,3,1,1", help=TREE_HELP)
     gen.add_argument("--self-revise", type=int, default=0, metavar="N",
                      help="SelFee: up to N rounds of self-feedback and revision (the answers go to stderr)")
@@ -221,8 +224,8 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--max-new-tokens", type=int, default=96)
     bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
     bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"],
-                    help="draft specs as for `graphllm generate --draft`; a distilled draft of the zero-shot recipe "
-                         "is distilled:DIR (see `graphllm distill`)")
+                    help="draft specs as for `graphllm generate --draft`; a trained draft of the zero-shot recipe "
+                         "is distilled:DIR or feature:DIR (see `graphllm distill`)")
     bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"], help="tree shapes to try per draft")
     bd.add_argument("--no-peers", action="store_true", help="skip transformers")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
