@@ -11,6 +11,7 @@ transformers' assisted generation must take `inputs_embeds`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape, end_of_turn_ids
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.generate import generate
+from graphllm.inference.packed import packed_linears
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
 
@@ -108,6 +110,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     data = long_answer_prompts(prompts)
     collator = GraphCollator(tokenizer, "generate", include_graph_text=True)
     methods = [(d, s) for d in drafts for s in shapes]
+    unpacked = dataclasses.replace(config, packed_weights=False)
     rows: list[Row] = []
     for size in batch_sizes:
         batches = [collator(chunk) for chunk in _chunks(data, size)]
@@ -116,6 +119,8 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
         plain, reference = _measure("ours: plain greedy", size, lambda bb=batches: [
             t for b in bb for t in generate(model, b, config)], None)
         rows.append(plain)
+        rows.append(_measure("ours: plain greedy, unpacked weights", size, lambda bb=batches: [
+            t for b in bb for t in generate(model, b, unpacked)], reference)[0])
         for spec, shape in methods:
             name = re.sub(r"(distilled|feature):[^+]*", r"\1", spec)  # a draft's folder is not its name
             method = f"{name} tree {shape}"
@@ -135,14 +140,16 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             if row.batch == size:
                 row.prompt_seconds = prompt_seconds
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
-            "pass_costs": pass_costs(model, collator(data[:1])), "prompts": prompts, "max_new_tokens": max_new_tokens}
+            "pass_costs": pass_costs(model, collator(data[:1])),
+            "pass_costs_unpacked": pass_costs(model, collator(data[:1]), packed=False), "prompts": prompts,
+            "max_new_tokens": max_new_tokens}
 
 
 @torch.no_grad()
 def prefill_seconds(model, batches: list, repeats: int = 3) -> float:
     """The time of running every batch's prompt once (the fastest of `repeats`)."""
     times = []
-    with grouped_sdpa(model.llm):
+    with grouped_sdpa(model.llm), packed_linears(model):
         for _ in range(repeats):
             start = time.perf_counter()
             for batch in batches:
@@ -152,9 +159,10 @@ def prefill_seconds(model, batches: list, repeats: int = 3) -> float:
 
 
 @torch.no_grad()
-def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: int = 9) -> dict[int, float]:
+def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: int = 9, packed: bool = True
+               ) -> dict[int, float]:
     """What speculation pays for: the time of one target pass over a causal block of k tokens after the prompt,
-    over the time of a one-token step (medians), as the engine runs them."""
+    over the time of a one-token step (medians), as the engine runs them (`packed`: on packed weights)."""
     def seconds(state: DecodeState, k: int) -> float:
         length, position = state.length, state.next_position
         tokens = torch.full((state.batch_size, k), 100)
@@ -171,7 +179,7 @@ def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: 
             state.next_position = position
         return sorted(times)[len(times) // 2]
 
-    with grouped_sdpa(model.llm):
+    with grouped_sdpa(model.llm), packed_linears(model, enabled=packed):
         state, _ = DecodeState.prefill(model, batch)
         one = seconds(state, 1)
         return {k: seconds(state, k) / one for k in sizes}
@@ -227,8 +235,11 @@ def format_table(result: dict) -> str:
                         if plain and row.prompt_seconds else "")
         lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
                      f"{to_hf:>7}{decode:>13}{decode_ratio:>9}  {same}")
-    costs = result.get("pass_costs")
+    costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
+             if result.get(key)]
     if costs:
-        lines += ["", "cost of one target pass over k tokens after the first prompt, in one-token steps: "
-                  + ", ".join(f"k={k} {c:.2f}" for k, c in costs.items())]
+        lines.append("")
+    for weights, cost in costs:
+        lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
+                     "weights): " + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
     return "\n".join(lines)

@@ -18,7 +18,9 @@ class GenerationConfig:
     `temperature == 0` is greedy decoding; otherwise tokens are sampled from the softmax of logits / temperature
     restricted to the smallest set of tokens whose probability reaches `top_p` (nucleus sampling). A row stops
     at any of `stop_ids` (the stop token is not returned) or once its text contains one of `stop_strings` (the
-    text up to and including the string is returned), or after `max_new_tokens`.
+    text up to and including the string is returned), or after `max_new_tokens`. `packed_weights` runs the
+    linear layers on packed oneDNN weights on the CPU (`graphllm/inference/packed.py`); off, they run as in
+    training.
     """
 
     max_new_tokens: int = 64
@@ -27,6 +29,7 @@ class GenerationConfig:
     stop_ids: list[int] = field(default_factory=list)
     stop_strings: list[str] = field(default_factory=list)
     seed: int = 0
+    packed_weights: bool = True
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:

@@ -10,6 +10,7 @@ import torch
 
 from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig
+from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens
 from graphllm.inference.state import DecodeState
 from graphllm.inference.stopping import Outputs
@@ -19,7 +20,7 @@ from graphllm.inference.stopping import Outputs
 def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[list[int]]:
     """New tokens per row of a left-padded generation `GraphBatch`; finished rows leave the batch."""
     model.eval()
-    with grouped_sdpa(model.llm):
+    with grouped_sdpa(model.llm), packed_linears(model, enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
         state, logits = DecodeState.prefill(model, batch)
         outputs = Outputs(state.batch_size, config, tokenizer)

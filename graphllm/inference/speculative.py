@@ -14,6 +14,7 @@ import torch
 from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
+from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens, probabilities
 from graphllm.inference.state import DecodeState
 from graphllm.inference.stopping import Outputs
@@ -42,7 +43,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
     shape = shape or TreeShape()
     stats = stats if stats is not None else SpeculationStats()
     model.eval()
-    with grouped_sdpa(model.llm):
+    with grouped_sdpa(model.llm), packed_linears(model, *draft.modules(), enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
         state, logits = DecodeState.prefill(model, batch, keep_hidden=draft.needs_hidden)
         draft.start(model, batch, state)

@@ -28,6 +28,10 @@ class Draft(ABC):
         """A tree per live row. `roots` are the last committed tokens (not yet in the cache) and `contexts` the
         whole token history of each live row (prompt text and generated tokens, root included)."""
 
+    def modules(self) -> list[torch.nn.Module]:
+        """The draft's own models (the target's are not among them), which decoding runs on packed weights."""
+        return []
+
     def start(self, model, batch, state: DecodeState) -> None:  # noqa: B027 - optional hook
         """Called once after the target's prefill (drafts with a cache of their own prefill here)."""
 

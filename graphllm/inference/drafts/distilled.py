@@ -77,6 +77,9 @@ class DistilledDraft(Draft):
         self.state: DecodeState | None = None
         self.roots: list[int] = []
 
+    def modules(self) -> list[nn.Module]:
+        return [self.model]
+
     def start(self, model, batch, state: DecodeState) -> None:
         self.state, _ = DecodeState.prefill(self.model, batch)
 

@@ -165,6 +165,9 @@ class FeatureDraft(Draft):
                 layer.keys, layer.values = layer.keys[:, :, :length], layer.values[:, :, :length]
         self.mask = self.mask[:, :length]
 
+    def modules(self) -> list[nn.Module]:
+        return [self.model]
+
     def start(self, model, batch, state: DecodeState) -> None:
         """Feed the prompt: its features paired with the inputs that follow them (soft tokens included); the last
         feature waits for the root."""

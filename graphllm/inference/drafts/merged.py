@@ -19,6 +19,9 @@ class MergedDraft(Draft):
         self.name = "+".join(d.name for d in drafts)
         self.needs_hidden = any(d.needs_hidden for d in drafts)
 
+    def modules(self) -> list[torch.nn.Module]:
+        return [m for draft in self.drafts for m in draft.modules()]
+
     def start(self, model, batch, state) -> None:
         for draft in self.drafts:
             draft.start(model, batch, state)
