@@ -22,6 +22,8 @@ from graphllm.inference.drafts.feature import (
 )
 from graphllm.inference.feature_distill import (
     FeatureDistillConfig,
+    Sequence,
+    _unroll,
     target_sequences,
     train_feature_draft,
     vocabulary_of,
@@ -63,7 +65,8 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
     # no pruning here: the tiny random target's drafts are never confident
     speculative_generate(target, batch, FeatureDraft(untrained, 0.0), config, TreeShape((1, 1)), stats=before)
 
-    draft, history = train_feature_draft(target, sequences, FeatureDistillConfig(epochs=20, lr=3e-3))
+    # the random target's tokens are close to uniform over a large vocabulary: its features are what can be learnt
+    draft, history = train_feature_draft(target, sequences, FeatureDistillConfig(epochs=20, lr=3e-3, token_weight=0.1))
     assert history.loss[-1] < 0.8 * history.loss[0]
     save_feature_draft(draft, tmp_path, {"epochs": 20})
     reloaded = make_draft(f"feature:{tmp_path}", target=target)
@@ -108,3 +111,29 @@ def test_missing_or_damaged_feature_drafts_say_what_to_do(tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
     assert main(["distill", "--recipe", "zero-shot"]) == 2
     assert "pass --run" in capsys.readouterr().err
+
+
+def test_the_unrolled_training_pass_is_the_chain_decoding_grows():
+    """Step d of `_unroll` at index c + d - 1 is what the draft computes while decoding from committed position c:
+    the target's inputs up to c, then its own chain of predicted features, each seeing the ones before."""
+    torch.manual_seed(0)
+    llm = tiny_llm("llama", vocab_size=64, layers=2)
+    draft = FeatureDraftModel(llm, torch.arange(64)).eval()
+    length, answer_start, hidden = 14, 6, llm.config.hidden_size
+    s = Sequence(torch.randn(length, hidden), torch.randn(length, hidden), torch.arange(length),
+                 torch.randint(0, 64, (length,)), answer_start)
+    steps = _unroll(draft, s, depth=3)
+    assert [len(index) for index, _, _ in steps] == [13, 13 - 6, 13 - 7]
+    for c in (answer_start - 1, answer_start + 2, length - 4):
+        fed, chain = s.features[: c + 1], []
+        embeds = s.embeds[1: c + 2]
+        for d in range(1, 4):  # grow the chain one slot at a time, the way the tree is fed
+            if d > 1:
+                fed = torch.cat([s.features[: c + 1], torch.stack(chain)])
+                embeds = torch.cat([s.embeds[1: c + 2], s.embeds[c + 2: c + 1 + d]])
+            with torch.no_grad():
+                out, _ = draft(fed[None], embeds[None], None, torch.arange(c + d)[None])
+            chain.append(out[0, -1])
+            index, predicted, _ = steps[d - 1]
+            where = int((index == c + d - 1).nonzero())
+            torch.testing.assert_close(predicted[where], out[0, -1], rtol=1e-4, atol=1e-4)

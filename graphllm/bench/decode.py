@@ -2,7 +2,8 @@
 
 Long-answer prompts on GraphQA graphs (graph as text, the embedded SmolLM2-135M-Instruct): per-node neighbour
 lists (copying), step-by-step explanations, and SelFee-style feedback on a given answer. Every method decodes
-the same prompts greedily, at batch 1 and at a larger batch; measured end to end (prompt included) and after
+the same prompts greedily, at batch 1 and at a larger batch, each method in turn on every batch (so a shared
+CPU whose speed drifts slows all of them alike); measured end to end (prompt included) and after
 the prompt (one prefill of the same prompts, timed apart, taken off every method's time): new tokens per
 second, tokens per target pass, whether the output equals our plain greedy output, and the ratio to our plain
 decoding and to transformers' `generate`. A second part starts from soft tokens (a graph-token model), where
@@ -70,14 +71,43 @@ def _strip(row: list[int], prompt_width: int, stops: list[int], pad: int) -> lis
     return [t for t in new if t != pad]
 
 
-def _hf(model, batches, config: GenerationConfig, pad: int, **assist) -> list[list[int]]:
-    out = []
+def _hf(model, batch, config: GenerationConfig, pad: int, **assist) -> list[list[int]]:
+    result = model.llm.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, do_sample=False,
+                                max_new_tokens=config.max_new_tokens, eos_token_id=config.stop_ids,
+                                pad_token_id=pad, **assist)
+    return [_strip(r, batch.input_ids.shape[1], config.stop_ids, pad) for r in result.tolist()]
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
+
+
+def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], batches: list) -> None:
+    """Run every method on each batch in turn, so that a machine whose speed drifts (a shared CPU) slows all of
+    them alike; a method that fails is reported with why and not run again. The first method is the reference
+    whose output the others must equal."""
+    outputs: list[list[list[int]]] = [[] for _ in methods]
     for batch in batches:
-        result = model.llm.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, do_sample=False,
-                                    max_new_tokens=config.max_new_tokens, eos_token_id=config.stop_ids,
-                                    pad_token_id=pad, **assist)
-        out += [_strip(r, batch.input_ids.shape[1], config.stop_ids, pad) for r in result.tolist()]
-    return out
+        for (row, fn, _), out in zip(methods, outputs, strict=True):
+            if row.error:
+                continue
+            try:
+                tokens, seconds = _time(lambda f=fn, b=batch: f(b))
+            except Exception as exc:  # a peer that cannot run this case: report why instead of a number
+                row.error = _error(exc)
+                continue
+            row.seconds += seconds
+            out += tokens
+    for (row, _, stats), out in zip(methods, outputs, strict=True):
+        if not row.error:
+            row.tokens = sum(len(o) for o in out)
+            row.same = out == outputs[0]
+            row.per_pass = stats.mean_accepted if stats is not None else None
+    methods[0][0].same = None
+
+
+def _speculative(model, draft, config: GenerationConfig, shape: TreeShape, stats: SpeculationStats):
+    return lambda batch: speculative_generate(model, batch, draft, config, shape, stats=stats)
 
 
 def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stats: SpeculationStats | None = None
@@ -86,7 +116,7 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
     try:
         out, row.seconds = _time(fn)
     except Exception as exc:  # a peer that cannot run this case: report why instead of a number
-        row.error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
+        row.error = _error(exc)
         return row, []
     row.tokens = sum(len(o) for o in out)
     row.same = True if reference is None else out == reference
@@ -109,36 +139,30 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
     collator = GraphCollator(tokenizer, "generate", include_graph_text=True)
-    methods = [(d, s) for d in drafts for s in shapes]
     unpacked = dataclasses.replace(config, packed_weights=False)
+    drafts_by_spec = {spec: make_draft(spec, target=model, recipe=load_recipe("zero-shot")) for spec in drafts}
     rows: list[Row] = []
     for size in batch_sizes:
         batches = [collator(chunk) for chunk in _chunks(data, size)]
-        prompt_seconds = prefill_seconds(model, batches)
-        log(f"batch {size}: our plain decoding")
-        plain, reference = _measure("ours: plain greedy", size, lambda bb=batches: [
-            t for b in bb for t in generate(model, b, config)], None)
-        rows.append(plain)
-        rows.append(_measure("ours: plain greedy, unpacked weights", size, lambda bb=batches: [
-            t for b in bb for t in generate(model, b, unpacked)], reference)[0])
-        for spec, shape in methods:
-            name = re.sub(r"(distilled|feature):[^+]*", r"\1", spec)  # a draft's folder is not its name
-            method = f"{name} tree {shape}"
-            log(f"batch {size}: ours with {method}")
-            draft = make_draft(spec, target=model, recipe=load_recipe("zero-shot"))
-            stats = SpeculationStats()
-            rows.append(_measure(f"ours: {method}", size, lambda d=draft, s=shape, st=stats, bb=batches: [
-                t for b in bb for t in speculative_generate(model, b, d, config, TreeShape.parse(s), stats=st)],
-                reference, stats)[0])
+        methods = [(Row("ours: plain greedy", size), lambda b: generate(model, b, config), None),
+                   (Row("ours: plain greedy, unpacked weights", size), lambda b: generate(model, b, unpacked), None)]
+        for spec in drafts:
+            for shape in shapes:
+                name = re.sub(r"(distilled|feature):[^+]*", r"\1", spec)  # a draft's folder is not its name
+                stats = SpeculationStats()
+                run = _speculative(model, drafts_by_spec[spec], config, TreeShape.parse(shape), stats)
+                methods.append((Row(f"ours: {name} tree {shape}", size), run, stats))
         if peers:
-            log(f"batch {size}: transformers generate and assisted generation")
             for method, assist in (("generate", {}), ("prompt lookup (n-gram)", {"prompt_lookup_num_tokens": 4}),
                                    ("early exit (6 layers)", {"assistant_early_exit": 6})):
-                rows.append(_measure(f"transformers: {method}", size, lambda a=assist, bb=batches: _hf(
-                    model, bb, config, pad, **a), reference)[0])
-        for row in rows:
-            if row.batch == size:
-                row.prompt_seconds = prompt_seconds
+                methods.append((Row(f"transformers: {method}", size),
+                                lambda b, a=assist: _hf(model, b, config, pad, **a), None))
+        log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches")
+        _interleaved(methods, batches)
+        prompt_seconds = prefill_seconds(model, batches)
+        for row, _, _ in methods:
+            row.prompt_seconds = prompt_seconds
+            rows.append(row)
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
             "pass_costs": pass_costs(model, collator(data[:1])),
             "pass_costs_unpacked": pass_costs(model, collator(data[:1]), packed=False), "prompts": prompts,
