@@ -38,6 +38,12 @@ def sdpa_grouped(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor
     return out.transpose(1, 2).contiguous(), None
 
 
+def additive_mask(seen: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """A boolean "may attend" mask -> the additive mask transformers takes (0 where seen, the dtype's minimum
+    elsewhere), same shape and device."""
+    return torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
+
+
 AttentionInterface.register(NAME, sdpa_grouped)
 AttentionMaskInterface.register(NAME, sdpa_mask)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from graphllm.inference.attention import additive_mask
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.drafts.ngram import NGramDraft
@@ -120,7 +121,7 @@ def _unroll(draft: FeatureDraftModel, s: Sequence, depth: int, noise: float = 0.
     features = s.features[:n] + noise * torch.randn_like(s.features[:n]) if noise else s.features[:n]
     causal = torch.ones(n, n, dtype=torch.bool).tril()
     cache = DynamicCache() if depth > 1 else None
-    hidden, logits = draft(features[None], s.embeds[1:n + 1][None], _additive(causal, features.dtype),
+    hidden, logits = draft(features[None], s.embeds[1:n + 1][None], additive_mask(causal, features.dtype)[None, None],
                            s.positions[:n][None], cache)
     steps = [(torch.arange(n), hidden[0], logits[0])]
     first = max(s.answer_start - 1, 0)  # the first committed index whose draft tokens are answer tokens
@@ -137,16 +138,11 @@ def _unroll(draft: FeatureDraftModel, s: Sequence, depth: int, noise: float = 0.
         for e, width in enumerate(widths[1:] + [len(index)], start=2):  # the ancestor made at step e, and itself
             seen[rows, offset + index - d + e - (first + e - 1)] = True
             offset += width
-        hidden, logits = draft(parent[None], s.embeds[index + 1][None], _additive(seen, parent.dtype),
+        hidden, logits = draft(parent[None], s.embeds[index + 1][None], additive_mask(seen, parent.dtype)[None, None],
                                s.positions[index][None], cache)
         steps.append((index, hidden[0], logits[0]))
         widths.append(len(index))
     return steps
-
-
-def _additive(seen: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """[q, k] bool -> [1, 1, q, k] additive attention mask."""
-    return torch.zeros(seen.shape, dtype=dtype).masked_fill(~seen, torch.finfo(dtype).min)[None, None]
 
 
 def _loss(draft: FeatureDraftModel, s: Sequence, lookup: torch.Tensor, config: FeatureDistillConfig) -> torch.Tensor:
@@ -179,7 +175,7 @@ def chain_acceptance(draft: FeatureDraftModel, sequences: list[Sequence], depth:
     """On the answers of `sequences`: (per depth d, the share of committed positions from which a greedy chain
     of d draft tokens is all right; top-1 agreement of the first guess; answer positions counted)."""
     all_right = [0] * depth
-    first_right = positions = 0
+    positions = 0
     for s in sequences:
         start, right = chain_positions(draft, s, depth)
         n = right.shape[1]
@@ -187,11 +183,10 @@ def chain_acceptance(draft: FeatureDraftModel, sequences: list[Sequence], depth:
             continue
         chain = right[:, start:n].cumprod(0)
         positions += n - start
-        first_right += int(chain[0].sum())
         for d in range(depth):
             all_right[d] += int(chain[d].sum())
     share = [r / positions for r in all_right] if positions else [0.0] * depth
-    return share, (first_right / positions if positions else 0.0), positions
+    return share, share[0], positions
 
 
 def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistillConfig, progress: bool = False

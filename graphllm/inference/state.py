@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 from transformers import Cache
 
+from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import growable_cache
 from graphllm.models.graph_llm import GraphLLM
 
@@ -74,7 +75,7 @@ class DecodeState:
         n = tokens.shape[1]
         seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), block_attend], dim=-1)
         dtype = self.model.llm.get_input_embeddings().weight.dtype
-        mask = torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
+        mask = additive_mask(seen, dtype)
         extra = {} if need_logits else _keep_last(self.model)
         if self.keep_hidden:
             extra["output_hidden_states"] = True

@@ -27,6 +27,7 @@ from torch import nn
 
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
+from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import growable_cache
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
@@ -152,9 +153,8 @@ class FeatureDraft(Draft):
         default) extends the draft's mask, tree nodes are cut off again after the proposal."""
         n = features.shape[1]
         seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), attend], dim=-1)
-        dtype = features.dtype
-        mask = torch.zeros(seen.shape, dtype=dtype, device=seen.device).masked_fill(~seen, torch.finfo(dtype).min)
-        hidden, logits = self.model(features, embeds, mask[:, None], positions, self.cache)
+        mask = additive_mask(seen, features.dtype)[:, None]
+        hidden, logits = self.model(features, embeds, mask, positions, self.cache)
         if committed is None:
             self.mask = torch.cat([self.mask, attend.diagonal(dim1=1, dim2=2)], dim=1)
         return hidden, logits
