@@ -11,6 +11,7 @@ from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, to_data
 from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.errors import GraphLLMError
+from graphllm.inference.budget import PassCost, TreeBudget
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.drafts.feature import (
@@ -62,8 +63,8 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
     config = GenerationConfig(max_new_tokens=30)
     before = SpeculationStats()
     untrained = FeatureDraftModel(target.llm, vocabulary_of(sequences, 1000))
-    # no pruning here: the tiny random target's drafts are never confident
-    speculative_generate(target, batch, FeatureDraft(untrained, 0.0), config, TreeShape((1, 1)), stats=before)
+    # whole trees here: the tiny random target's drafts are never confident, and a budget would cut them
+    speculative_generate(target, batch, FeatureDraft(untrained), config, TreeShape((1, 1), trim=False), stats=before)
 
     # the random target's tokens are close to uniform over a large vocabulary: its features are what can be learnt
     draft, history = train_feature_draft(target, sequences, FeatureDistillConfig(epochs=20, lr=3e-3, token_weight=0.1))
@@ -72,19 +73,21 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
     reloaded = make_draft(f"feature:{tmp_path}", target=target)
     reference = generate(target, batch, config)
     after = SpeculationStats()
-    trained = FeatureDraft(load_feature_draft(target.llm, tmp_path), 0.0)
-    assert speculative_generate(target, batch, trained, config, TreeShape((1, 1)), stats=after) == reference
+    trained = FeatureDraft(load_feature_draft(target.llm, tmp_path))
+    assert speculative_generate(target, batch, trained, config, TreeShape((1, 1), trim=False), stats=after) == reference
     assert after.mean_accepted > before.mean_accepted
     for shape in ("2,2,1", "1,1,3,1,1"):  # branching trees, and merged with the n-gram draft
         assert speculative_generate(target, batch, reloaded, config, TreeShape.parse(shape)) == reference
     merged = make_draft(f"ngram+feature:{tmp_path}", target=target)
     assert speculative_generate(target, batch, merged, config, TreeShape.parse("1,1,3")) == reference
-    pruned, none_left = SpeculationStats(), SpeculationStats()
-    assert speculative_generate(target, batch, FeatureDraft(draft, min_probability=0.3), config,
-                                TreeShape.parse("2,2,1"), stats=pruned) == reference
-    assert speculative_generate(target, batch, FeatureDraft(draft, min_probability=1.01), config,
-                                TreeShape.parse("2,2,1"), stats=none_left) == reference
-    assert none_left.mean_accepted == 1.0 and pruned.mean_accepted >= 1.0
+    # a budget whose extra nodes are free verifies whole 2,2,1 trees (1 + 2 + 4 + 4 nodes); one whose nodes cost
+    # as much as a pass checks only each row's first guess; the output stays the same
+    for prior, width in (((1.0, 0.0, 0.0), 11), ((0.0, 0.0, 1.0), 2)):
+        stats = SpeculationStats()
+        budget = TreeBudget(PassCost(prior=prior, prior_weight=1e9))  # the prior outweighs every pass timed
+        assert speculative_generate(target, batch, trained, config, TreeShape.parse("2,2,1"), stats=stats,
+                                    budget=budget) == reference
+        assert set(stats.verified) == {width}
 
 
 def test_feature_draft_sampling_is_seeded(tokenizer, questions):

@@ -47,9 +47,12 @@ class GenerationConfig:
 @dataclass
 class TreeShape:
     """How many children each node of the draft tree gets, per depth: (1, 1, 3, 1, 1) is a chain of two tokens that
-    branches into three, each continued by a chain of two (SpecInfer's expansion configuration)."""
+    branches into three, each continued by a chain of two (SpecInfer's expansion configuration). With `trim`,
+    greedy decoding verifies only the part of the tree expected to pay for its cost (`inference/budget.py`),
+    for drafts that know their path probabilities; the shape is then the largest tree."""
 
     widths: tuple[int, ...] = (1, 1, 3, 1, 1)
+    trim: bool = True
 
     def __post_init__(self) -> None:
         self.widths = tuple(int(w) for w in self.widths)
@@ -57,9 +60,9 @@ class TreeShape:
             raise ValueError(f"tree widths must be positive integers, not {self.widths}")
 
     @staticmethod
-    def parse(text: str) -> TreeShape:
+    def parse(text: str, trim: bool = True) -> TreeShape:
         try:
-            return TreeShape(tuple(int(w) for w in text.split(",")))
+            return TreeShape(tuple(int(w) for w in text.split(",")), trim)
         except ValueError:
             raise ValueError(f"tree shape {text!r} is not a comma-separated list of positive widths, e.g. 1,1,3,1,1") \
                 from None

@@ -2,16 +2,21 @@
 forward pass (tree attention: each node sees the committed context and its ancestors, at position
 "next position + depth"), and each row keeps its longest accepted path plus one bonus token from the target.
 The cache is then compacted to the kept nodes. Greedy output is exactly plain greedy decoding; sampled
-output has exactly the target's distribution (see verify.py).
+output has exactly the target's distribution (see verify.py). Greedy trees whose draft knows its path
+probabilities are cut each pass to the nodes worth their verification cost (budget.py), and the draft grows
+one level deeper than the last pass kept.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass, field
 
 import torch
 
 from graphllm.inference.attention import grouped_sdpa
+from graphllm.inference.budget import TreeBudget
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.packed import packed_linears
@@ -26,6 +31,7 @@ class SpeculationStats:
     steps: int = 0  # target forward passes after the prompt
     tokens: int = 0  # tokens committed by those passes (accepted draft tokens plus bonus tokens)
     accepted: list[int] = field(default_factory=list)  # accepted draft tokens per row and step
+    verified: list[int] = field(default_factory=list)  # tree width (root included) of each target pass
 
     @property
     def mean_accepted(self) -> float:
@@ -33,15 +39,30 @@ class SpeculationStats:
         return 1 + sum(self.accepted) / len(self.accepted) if self.accepted else 1.0
 
 
+_BUDGETS: weakref.WeakKeyDictionary[Draft, TreeBudget] = weakref.WeakKeyDictionary()
+
+
+def budget_of(draft: Draft) -> TreeBudget:
+    """The budget that learns a draft's calibration and its target's pass costs across calls."""
+    if draft not in _BUDGETS:
+        _BUDGETS[draft] = TreeBudget()
+    return _BUDGETS[draft]
+
+
 @torch.no_grad()
 def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, shape: TreeShape | None = None,
-                         tokenizer=None, stats: SpeculationStats | None = None) -> list[list[int]]:
-    """New tokens per row, like `generate`, with fewer target passes."""
+                         tokenizer=None, stats: SpeculationStats | None = None, budget: TreeBudget | None = None
+                         ) -> list[list[int]]:
+    """New tokens per row, like `generate`, with fewer target passes. With `shape.trim` (greedy only), `budget`
+    (default: the draft's own, see `budget_of`) cuts each tree to the nodes worth verifying."""
     if not model._takes_positions:
         raise ValueError(f"{type(model.llm).__name__} takes no position ids, which tree attention needs; "
                          "use plain `generate` for it")
     shape = shape or TreeShape()
     stats = stats if stats is not None else SpeculationStats()
+    trim = shape.trim and config.greedy
+    budget = (budget or budget_of(draft)) if trim else None
+    grown = shape  # what the draft grows this pass: one level below the deepest node the last pass kept
     model.eval()
     with grouped_sdpa(model.llm), packed_linears(model, *draft.modules(), enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
@@ -57,13 +78,20 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
                 draft.select_rows(live)
                 roots = [roots[i] for i in live]
             contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
-            tree = draft.propose(state, roots, contexts, shape, config, generator)
-            start = state.length
+            tree = draft.propose(state, roots, contexts, grown, config, generator)
+            if budget is not None:
+                tree = budget.choose(tree)
+            start, began = state.length, time.perf_counter()
             target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
             if config.greedy:
                 results = verify_greedy(tree, target)
             else:
                 results = verify_sampling(tree, probabilities(target, config), generator)
+            if budget is not None:
+                budget.observe(tree, time.perf_counter() - began, sum(len(path) for path, _ in results))
+                if tree.scores is not None:
+                    grown = TreeShape(shape.widths[: int(tree.depth.max()) + 1], trim=shape.trim)
+            stats.verified.append(tree.size)
             width = 1 + max(len(path) for path, _ in results)
             keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
             valid = torch.zeros(len(results), width, dtype=torch.bool)

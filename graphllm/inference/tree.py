@@ -23,6 +23,9 @@ class TokenTree:
     children: list[dict[int, list[tuple[int, int]]]]
     sampled: bool = False  # children are i.i.d. samples of `draft_probs` (else chosen deterministically)
     draft_probs: torch.Tensor | None = None  # [B, N+1, V] the distribution a node's children were sampled from
+    # [B, N+1] each node's path probability under the draft (1 at the roots, 0 for padding), where the draft
+    # knows it: what `TreeBudget` ranks nodes by. Never above the parent's, so the best nodes form a tree.
+    scores: torch.Tensor | None = None
 
     @property
     def size(self) -> int:
@@ -41,6 +44,25 @@ class TokenTree:
             seen[:, i, i] = True
         return seen
 
+    def best(self, nodes: int) -> TokenTree:
+        """Each row's `nodes` most probable nodes besides the root (`scores`; ties to the earlier node), as a
+        tree of deterministic children. A child is kept only with its parent, so every kept path is whole."""
+        scores = self.scores.tolist()
+        tokens, parents, valid = self.tokens.tolist(), self.parents.tolist(), self.valid.tolist()
+        builder = TreeBuilder([row[0] for row in tokens])
+        for row in range(len(tokens)):
+            ranked = sorted((i for i in range(1, self.size) if valid[row][i]), key=lambda i: (-scores[row][i], i))
+            kept = {0: 0}  # node -> node in the new tree
+            for node in ranked:
+                if len(kept) > nodes:
+                    break
+                if parents[row][node] in kept:
+                    kept[node] = None
+            for node in sorted(kept)[1:]:  # in index order, so that parents come first
+                kept[node] = builder.add(row, kept[parents[row][node]], tokens[row][node], merge=False,
+                                         score=scores[row][node])
+        return builder.build(self.tokens.device)
+
 
 class TreeBuilder:
     """Grow trees row by row in Python (they are small), then pack them into padded tensors."""
@@ -50,18 +72,23 @@ class TreeBuilder:
         self.parents = [[-1] for _ in roots]
         self.depth = [[0] for _ in roots]
         self.children: list[dict[int, list[tuple[int, int]]]] = [{} for _ in roots]
+        self.scores: list[list[float | None]] = [[1.0] for _ in roots]
 
-    def add(self, row: int, parent: int, token: int, merge: bool = True) -> int:
-        """Add a child of `parent`; with `merge`, an existing child with the same token is reused."""
+    def add(self, row: int, parent: int, token: int, merge: bool = True, score: float | None = None) -> int:
+        """Add a child of `parent` (with its path probability `score`, if known); with `merge`, an existing child
+        with the same token is reused, keeping the higher score."""
         kids = self.children[row].setdefault(parent, [])
         if merge:
             for kid_token, kid in kids:
                 if kid_token == token:
+                    old = self.scores[row][kid]
+                    self.scores[row][kid] = None if old is None or score is None else max(old, score)
                     return kid
         index = len(self.tokens[row])
         self.tokens[row].append(token)
         self.parents[row].append(parent)
         self.depth[row].append(self.depth[row][parent] + 1)
+        self.scores[row].append(score)
         kids.append((token, index))
         return index
 
@@ -74,16 +101,14 @@ class TreeBuilder:
 
     def build(self, device, sampled: bool = False, draft_probs: torch.Tensor | None = None) -> TokenTree:
         width = max(len(t) for t in self.tokens)
-        rows = len(self.tokens)
-        tokens = torch.zeros(rows, width, dtype=torch.long)
-        parents = torch.full((rows, width), -1, dtype=torch.long)
-        depth = torch.zeros(rows, width, dtype=torch.long)
-        valid = torch.zeros(rows, width, dtype=torch.bool)
-        for r in range(rows):
-            n = len(self.tokens[r])
-            tokens[r, :n] = torch.tensor(self.tokens[r])
-            parents[r, :n] = torch.tensor(self.parents[r])
-            depth[r, :n] = torch.tensor(self.depth[r])
-            valid[r, :n] = True
-        return TokenTree(tokens.to(device), parents.to(device), depth.to(device), valid.to(device), self.children,
-                         sampled, draft_probs)
+
+        def padded(rows: list[list], fill) -> list[list]:
+            return [row + [fill] * (width - len(row)) for row in rows]
+
+        tokens = torch.tensor(padded(self.tokens, 0), dtype=torch.long, device=device)
+        parents = torch.tensor(padded(self.parents, -1), dtype=torch.long, device=device)
+        depth = torch.tensor(padded(self.depth, 0), dtype=torch.long, device=device)
+        valid = torch.tensor(padded([[True] * len(t) for t in self.tokens], False), device=device)
+        known = all(s is not None for row in self.scores for s in row)
+        scores = torch.tensor(padded(self.scores, 0.0), device=device) if known else None
+        return TokenTree(tokens, parents, depth, valid, self.children, sampled, draft_probs, scores)

@@ -42,17 +42,21 @@ class Draft(ABC):
         """Called when finished rows leave the batch."""
 
 
-Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+                   torch.Tensor | tuple[torch.Tensor, torch.Tensor]]
 
 
 def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, shape: TreeShape,
-              config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
+              config: GenerationConfig, generator: torch.Generator | None, vocabulary_size: int | None = None
+              ) -> TokenTree:
     """Expand every node of the frontier into `shape.widths[d]` children per depth d: the top tokens when greedy
     (or when the draft is deterministic), else i.i.d. samples of the draft distribution.
 
     `forward(tokens [B, f], positions [B, f], block_attend [B, f, K], parents [B, f])` runs the draft on the
     frontier, which sees the K nodes fed so far (breadth-first order: all of them are the tree's first K nodes);
-    `parents` are the frontier nodes' parents (-1 for the root)."""
+    `parents` are the frontier nodes' parents (-1 for the root). It returns logits [B, f, V], or logits over a
+    subset of the vocabulary with the subset's token ids ([B, f, |S|], [|S|]) for a draft that never proposes
+    other tokens."""
     device = next_position.device
     builder = TreeBuilder(roots)
     sampled = not config.greedy
@@ -64,20 +68,28 @@ def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, s
         lo, hi = fed, builder.size(0)
         logits = forward(tree.tokens[:, lo:hi], next_position[:, None] + tree.depth[:, lo:hi],
                          tree.ancestors()[:, lo:hi, :hi], tree.parents[:, lo:hi])
+        logits, ids = logits if isinstance(logits, tuple) else (logits, None)
         fed = hi
         if sampled:
+            if ids is not None:  # verification needs the draft distribution over the whole vocabulary
+                full = logits.new_full((*logits.shape[:-1], vocabulary_size), float("-inf"))
+                full[..., ids] = logits
+                logits = full
             q = probabilities(logits, config)  # [B, f, V]
             draft_probs.append(q)
             choice = torch.multinomial(q.flatten(0, 1), width, replacement=True, generator=generator)
-            choice = choice.view(q.shape[0], q.shape[1], width)
-        else:
-            choice = logits.topk(width, dim=-1).indices
-        choice = choice.tolist()
+            choice = choice.view(q.shape[0], q.shape[1], width).tolist()
+            chance = None
+        else:  # the top tokens, and their probabilities: the path probability of a node is what budgets rank by
+            top = logits.float().softmax(-1).topk(min(width, logits.shape[-1]), dim=-1)
+            indices = top.indices if ids is None else ids[top.indices]
+            choice, chance = indices.tolist(), top.values.tolist()
         new_frontier = []
         for j, node in enumerate(frontier):
             for row in range(len(roots)):
-                for token in choice[row][j]:
-                    index = builder.add(row, node, token, merge=False)
+                for k, token in enumerate(choice[row][j]):
+                    score = None if chance is None else builder.scores[row][node] * chance[row][j][k]
+                    index = builder.add(row, node, token, merge=False, score=score)
                     if row == 0:
                         new_frontier.append(index)
         frontier = new_frontier

@@ -32,7 +32,7 @@ from graphllm.inference.cache import growable_cache
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.state import DecodeState
-from graphllm.inference.tree import TokenTree, TreeBuilder
+from graphllm.inference.tree import TokenTree
 from graphllm.models.llm import LLMShape, cache_argument
 
 WEIGHTS, CONFIG = "feature-draft.safetensors", "feature-draft.json"
@@ -131,12 +131,8 @@ class FeatureDraft(Draft):
     name = "feature"
     needs_hidden = True
 
-    def __init__(self, model: FeatureDraftModel, min_probability: float = 0.1) -> None:
-        # Greedy trees drop nodes whose path probability under the draft is below `min_probability`: on a CPU
-        # a pass costs more with every token it verifies, and unlikely nodes rarely pay for themselves (bench
-        # prompts, tree 1,1: 1.17x after the prompt without pruning, 1.26x at 0.1).
+    def __init__(self, model: FeatureDraftModel) -> None:
         self.model = model
-        self.min_probability = min_probability
         self.cache = None
         self.mask: torch.Tensor | None = None  # [B, C] bool: the draft's own slots
         # Target features whose following token is not known yet (the root's, before each proposal), with the
@@ -185,7 +181,6 @@ class FeatureDraft(Draft):
                 config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
         device = self.mask.device
         root_feature = {}
-        node_probs = []  # per fed node, the draft's distribution of its children (for pruning)
 
         def forward(tokens, positions, block_attend, parents):
             if parents.shape[1] == 1 and bool((parents < 0).all()):  # the root: feed what waited for it
@@ -199,47 +194,18 @@ class FeatureDraft(Draft):
                 root_feature["committed"] = self.mask.shape[1]
                 picked = torch.arange(len(last), device=device)
                 self.fed = hidden[picked, last][:, None]
-                node_probs.append(logits[picked, last][:, None].softmax(-1))
-                return self._full(logits[picked, last][:, None])
+                return logits[picked, last][:, None], self.model.vocabulary
             # deeper nodes: the parent's predicted feature with the node's token, at the parent's position
             fed_parents = self.fed.gather(1, (parents.clamp(min=0))[..., None].expand(-1, -1, self.fed.shape[-1]))
             hidden, logits = self._run(fed_parents, self._embed(state, tokens), positions - 1, block_attend[:, :, 1:],
                                        committed=root_feature["committed"])
             self.fed = torch.cat([self.fed, hidden], dim=1)
-            node_probs.append(logits.softmax(-1))
-            return self._full(logits)
+            return logits, self.model.vocabulary
 
-        tree = grow_tree(forward, roots, state.next_position, shape, config, generator)
+        tree = grow_tree(forward, roots, state.next_position, shape, config, generator, self.model.vocab_size)
         self._truncate(root_feature["committed"])
         self.waiting = None
-        if config.greedy and self.min_probability > 0:
-            tree = self._prune(tree, torch.cat(node_probs, dim=1), roots)
         return tree
-
-    def _prune(self, tree: TokenTree, probs: torch.Tensor, roots: list[int]) -> TokenTree:
-        """Keep the nodes whose path probability (product of the draft's probabilities from the root) is at least
-        `min_probability`; `probs` [B, fed, |S|] are the children distributions of the fed nodes."""
-        index = torch.full((self.model.vocab_size,), -1, dtype=torch.long, device=probs.device)
-        index[self.model.vocabulary] = torch.arange(len(self.model.vocabulary), device=probs.device)
-        tokens, parents = tree.tokens.tolist(), tree.parents.tolist()
-        builder = TreeBuilder(roots)
-        for row in range(len(roots)):
-            path = {0: (1.0, 0)}  # node -> (path probability, node in the pruned tree)
-            for node in range(1, tree.size):
-                parent = parents[row][node]
-                if parent not in path or not bool(tree.valid[row, node]):
-                    continue
-                p = path[parent][0] * float(probs[row, parent, index[tokens[row][node]]])
-                if p >= self.min_probability:
-                    path[node] = (p, builder.add(row, path[parent][1], tokens[row][node], merge=False))
-        return builder.build(tree.tokens.device)
-
-    def _full(self, logits: torch.Tensor) -> torch.Tensor:
-        """Logits over the subset -> over the whole vocabulary (-inf outside it), as trees are grown in token ids."""
-        full = torch.full((*logits.shape[:-1], self.model.vocab_size), float("-inf"), dtype=logits.dtype,
-                          device=logits.device)
-        full[..., self.model.vocabulary] = logits
-        return full
 
     def commit(self, state: DecodeState, accepted: list[list[int]]) -> None:
         """The target's features of the kept slots (root and accepted path) wait with the tokens that follow them

@@ -42,10 +42,12 @@ class MergedDraft(Draft):
         builder = TreeBuilder(roots)
         for draft in self.drafts:
             tree = draft.propose(state, roots, contexts, shape, greedy, generator)
+            scores = tree.scores.tolist() if tree.scores is not None else None
             for row, children in enumerate(tree.children):
                 stack = [(0, 0)]  # (node in the draft's tree, node in the merged tree)
                 while stack:
                     node, merged = stack.pop()
                     for token, child in children.get(node, ()):
-                        stack.append((child, builder.add(row, merged, token)))
+                        score = scores[row][child] if scores is not None else None
+                        stack.append((child, builder.add(row, merged, token, score=score)))
         return builder.build(state.mask.device)
