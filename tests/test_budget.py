@@ -94,3 +94,10 @@ def test_greedy_trees_carry_their_path_probabilities():
                         torch.Generator().manual_seed(0))
     assert sampled.scores is None  # sampled trees are verified whole: cutting them would bias the output
     assert math.isclose(float(tree.scores[0, 3]), float(tree.scores[0, 1] * probs[0]))
+
+
+def test_tree_shapes_say_whether_they_are_trimmed():
+    assert TreeShape.parse("1,1,3").trim and not TreeShape.parse("1,1,3:whole").trim
+    assert str(TreeShape.parse("1,1,3:whole")) == "1,1,3:whole" and str(TreeShape.parse("2,1")) == "2,1"
+    with pytest.raises(ValueError, match="1,1,3,1,1:whole"):
+        TreeShape.parse("1,1:all")

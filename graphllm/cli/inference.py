@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
-             "into three, as in SpecInfer)")
+             "into three, as in SpecInfer). Greedy decoding verifies only the nodes expected to pay for their cost, "
+             "by the draft's confidence and the measured cost of a pass; add :whole (1,1,3,1,1:whole) to verify "
+             "every node")
 
 
 def _generation_config(args, tokenizer):
@@ -232,7 +234,8 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"],
                     help="draft specs as for `graphllm generate --draft`; a trained draft of the zero-shot recipe "
                          "is distilled:DIR or feature:DIR (see `graphllm distill`)")
-    bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"], help="tree shapes to try per draft")
+    bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"],
+                    help="tree shapes to try per draft (SHAPE:whole for untrimmed trees, as in generate --tree)")
     bd.add_argument("--no-peers", action="store_true", help="skip transformers")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
     bd.set_defaults(func=_bench_decode)

@@ -60,12 +60,16 @@ class TreeShape:
             raise ValueError(f"tree widths must be positive integers, not {self.widths}")
 
     @staticmethod
-    def parse(text: str, trim: bool = True) -> TreeShape:
+    def parse(text: str) -> TreeShape:
+        """"1,1,3,1,1" (trimmed by the budget), or "1,1,3,1,1:whole" (always verified whole)."""
+        widths, _, mode = text.partition(":")
         try:
-            return TreeShape(tuple(int(w) for w in text.split(",")), trim)
+            if mode not in ("", "whole"):
+                raise ValueError(mode)
+            return TreeShape(tuple(int(w) for w in widths.split(",")), trim=mode != "whole")
         except ValueError:
-            raise ValueError(f"tree shape {text!r} is not a comma-separated list of positive widths, e.g. 1,1,3,1,1") \
-                from None
+            raise ValueError(f"tree shape {text!r} is not a comma-separated list of positive widths, e.g. 1,1,3,1,1 "
+                             "(or 1,1,3,1,1:whole to verify every node)") from None
 
     @property
     def depth(self) -> int:
@@ -80,4 +84,4 @@ class TreeShape:
         return total
 
     def __str__(self) -> str:
-        return ",".join(map(str, self.widths))
+        return ",".join(map(str, self.widths)) + ("" if self.trim else ":whole")
