@@ -3,6 +3,8 @@ output stays exactly plain greedy output, from text, soft tokens and prefixes, o
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -46,6 +48,35 @@ def tokenizer():
 def questions():
     rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
     return [to_data(r) for r in rows]
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix", "graph-token"])
+def test_training_sequences_are_what_a_teacher_forced_pass_computes(recipe, tokenizer, questions):
+    """The features kept from decoding equal those of one pass over prompt + answer, position by position."""
+    torch.manual_seed(0)
+    target = build_model(load_recipe(recipe), tiny_llm("llama", layers=2)).eval()
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text,
+                             max_prompt_tokens=40)
+    stop = [tokenizer.eos_token_id]
+    sequences = target_sequences(target, questions[:5], collator, 12, stop, batch_size=3)  # left-padded batches
+    answers = generate(target, collator(questions[:5]), GenerationConfig(max_new_tokens=12, stop_ids=stop))
+    for example, answer, s in zip(questions[:5], answers, sequences, strict=True):
+        one = collator([example])
+        tokens = torch.tensor([answer])
+        one = dataclasses.replace(one, input_ids=torch.cat([one.input_ids, tokens], 1),
+                                  attention_mask=torch.cat([one.attention_mask, torch.ones_like(tokens)], 1))
+        x = target.prepare(one)
+        with torch.no_grad():
+            out = target._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
+                               output_hidden_states=True)
+        # the slots a row attends to (graph tokens can be masked: a question naming fewer nodes)
+        real = x.attention_mask[0, -x.inputs_embeds.shape[1]:].bool()
+        n = len(s.predictions)
+        assert s.answer_start == int(real.sum()) - len(answer) and n >= s.answer_start + len(answer) - 1
+        torch.testing.assert_close(s.features, out.hidden_states[-1][0, real][:n], atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(s.embeds, x.inputs_embeds[0, real][:n])
+        assert s.positions.tolist() == x.position_ids[0, real][:n].tolist()
+        assert s.predictions.tolist() == out.logits[0, real][:n].argmax(-1).tolist()
 
 
 @pytest.mark.parametrize(("arch", "recipe"), [("llama", "zero-shot"), ("llama", "graph-prefix"),

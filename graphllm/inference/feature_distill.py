@@ -1,8 +1,8 @@
 """Training the feature draft (drafts/feature.py) on the target's own answers, as EAGLE does.
 
-1. The target answers the training prompts (greedy; with the n-gram draft, which changes nothing but time).
-2. One teacher-forced pass per prompt + answer gives the target's last hidden states f_t, its input embeddings
-   and its greedy next tokens.
+1. The target answers the training prompts (greedy; with the n-gram draft, which changes nothing but time),
+   and the passes that decode them give its last hidden states f_t along prompt and answer, its input
+   embeddings and its greedy next tokens.
 3. The draft learns, at every position, f_{t+1} from (f_{<=t}, e_{<=t+1}) (smooth L1, with a little noise on
    its input features) and the target's token from its predicted feature through the target's head
    (cross-entropy). Deeper in the tree it reads its own predicted features, so training unrolls the way
@@ -15,7 +15,6 @@ Short enough to read in one sitting, like train.py.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import time
 from collections import Counter
@@ -71,31 +70,52 @@ class FeatureDistillHistory:
         return 1 + sum(self.chain)
 
 
+class _Recorder(NGramDraft):
+    """The n-gram draft, keeping what the target computes anyway while it answers: its last hidden states over
+    the prompt and over every slot it keeps, and the token it chose after each (the next committed token)."""
+
+    needs_hidden = True
+
+    def start(self, model, batch, state) -> None:
+        features, embeds, mask, positions = state.prompt
+        self.prompts = [(f[m], e[m], p[m]) for f, e, m, p in zip(features, embeds, mask, positions, strict=True)]
+        self.features: list[list[torch.Tensor]] = [[] for _ in self.prompts]
+        self.following: list[list[int]] = [[] for _ in self.prompts]
+
+    def commit(self, state, accepted: list[list[int]]) -> None:
+        for i, row in enumerate(state.rows):  # kept slots: the root and the accepted path, in order
+            self.features[row].append(state.hidden[i, : len(accepted[i])])
+            self.following[row] += accepted[i]
+
+
 @torch.no_grad()
 def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_ids: list[int], batch_size: int = 8,
                      progress: bool = False) -> list[Sequence]:
-    """The target's answers to `prompts` and its features along prompt + answer."""
+    """The target's answers to `prompts` and its features along prompt + answer, from the passes that decode the
+    answers (a teacher-forced pass over prompt + answer gives the same features, for the cost of another prompt)."""
     config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stop_ids)
     chunks = [prompts[i:i + batch_size] for i in range(0, len(prompts), batch_size)]
     if progress:
         from tqdm import tqdm
 
         chunks = tqdm(chunks, unit="batch", desc="target answers")
+    embed, head = model.llm.get_input_embeddings(), model.llm.get_output_embeddings()
     sequences = []
     for chunk in chunks:
-        answers = speculative_generate(model, collator(chunk), NGramDraft(), config, TreeShape.parse("1,1,3,1,1"))
-        for example, answer in zip(chunk, answers, strict=True):
-            one = collator([example])
-            tokens = torch.tensor([answer], dtype=torch.long)
-            one = dataclasses.replace(one, input_ids=torch.cat([one.input_ids, tokens], dim=1),
-                                      attention_mask=torch.cat([one.attention_mask, torch.ones_like(tokens)], dim=1),
-                                      labels=None)
-            x = model.prepare(one)
-            out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
-                              output_hidden_states=True)
-            length = x.inputs_embeds.shape[1]
-            sequences.append(Sequence(out.hidden_states[-1][0], x.inputs_embeds[0], x.position_ids[0],
-                                      out.logits[0].argmax(-1), length - len(answer)))
+        recorder = _Recorder()
+        answers = speculative_generate(model, collator(chunk), recorder, config, TreeShape.parse("1,1,3,1,1"))
+        for row, answer in enumerate(answers):
+            features, embeds, positions = recorder.prompts[row]
+            fed = torch.cat([features[:0], *recorder.features[row]])
+            # slot j fed answer token j; past the answer (tokens after a stop, or past the length) nothing counts
+            kept = min(len(fed), len(answer))
+            tokens = torch.tensor(answer[:kept], dtype=torch.long, device=features.device)
+            predictions = torch.cat([head(part).argmax(-1) for part in features.split(256)])
+            sequences.append(Sequence(
+                torch.cat([features, fed[:kept]]), torch.cat([embeds, embed(tokens).to(embeds.dtype)]),
+                torch.cat([positions, positions[-1] + 1 + torch.arange(kept, device=positions.device)]),
+                torch.cat([predictions, torch.tensor(recorder.following[row][:kept], device=predictions.device)]),
+                len(features)))
     return sequences
 
 

@@ -78,9 +78,8 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
                 draft.select_rows(live)
                 roots = [roots[i] for i in live]
             contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
-            tree = draft.propose(state, roots, contexts, grown, config, generator)
-            if budget is not None:
-                tree = budget.choose(tree)
+            proposed = draft.propose(state, roots, contexts, grown, config, generator)
+            tree = budget.choose(proposed) if budget is not None else proposed
             start, began = state.length, time.perf_counter()
             target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
             if config.greedy:
@@ -89,7 +88,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
                 results = verify_sampling(tree, probabilities(target, config), generator)
             if budget is not None:
                 budget.observe(tree, time.perf_counter() - began, sum(len(path) for path, _ in results))
-                if tree.scores is not None:
+                if tree.scores is not None and proposed.size > 1:  # (a draft without scores grows whole trees)
                     grown = TreeShape(shape.widths[: int(tree.depth.max()) + 1], trim=shape.trim)
             stats.verified.append(tree.size)
             width = 1 + max(len(path) for path, _ in results)
