@@ -82,24 +82,31 @@ def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
 
 
-def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], batches: list) -> None:
+def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], batches: list, repeats: int = 1
+                 ) -> None:
     """Run every method on each batch in turn, so that a machine whose speed drifts (a shared CPU) slows all of
-    them alike; a method that fails is reported with why and not run again. The first method is the reference
-    whose output the others must equal."""
+    them alike, `repeats` times over; a method's time is its median round. A method that fails is reported with
+    why and not run again. The first method is the reference whose output the others must equal."""
     outputs: list[list[list[int]]] = [[] for _ in methods]
-    for batch in batches:
-        for (row, fn, _), out in zip(methods, outputs, strict=True):
-            if row.error:
-                continue
-            try:
-                tokens, seconds = _time(lambda f=fn, b=batch: f(b))
-            except Exception as exc:  # a peer that cannot run this case: report why instead of a number
-                row.error = _error(exc)
-                continue
-            row.seconds += seconds
-            out += tokens
-    for (row, _, stats), out in zip(methods, outputs, strict=True):
+    rounds: list[list[float]] = [[] for _ in methods]
+    for round_ in range(repeats):
+        for times in rounds:
+            times.append(0.0)
+        for batch in batches:
+            for (row, fn, _), out, times in zip(methods, outputs, rounds, strict=True):
+                if row.error:
+                    continue
+                try:
+                    tokens, seconds = _time(lambda f=fn, b=batch: f(b))
+                except Exception as exc:  # a peer that cannot run this case: report why instead of a number
+                    row.error = _error(exc)
+                    continue
+                times[-1] += seconds
+                if round_ == 0:
+                    out += tokens
+    for (row, _, stats), out, times in zip(methods, outputs, rounds, strict=True):
         if not row.error:
+            row.seconds = sorted(times)[len(times) // 2]
             row.tokens = sum(len(o) for o in out)
             row.same = out == outputs[0]
             row.per_pass = stats.mean_accepted if stats is not None else None
@@ -127,7 +134,7 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
 
 def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 8),
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
-                 shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True,
+                 shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True, repeats: int = 1,
                  log: Callable[[str], None] = print) -> dict:
     from graphllm.models.build import build_model, load_recipe
     from graphllm.models.llm import load_llm
@@ -157,8 +164,8 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                                    ("early exit (6 layers)", {"assistant_early_exit": 6})):
                 methods.append((Row(f"transformers: {method}", size),
                                 lambda b, a=assist: _hf(model, b, config, pad, **a), None))
-        log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches")
-        _interleaved(methods, batches)
+        log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches, {repeats} times")
+        _interleaved(methods, batches, repeats)
         prompt_seconds = prefill_seconds(model, batches)
         for row, _, _ in methods:
             row.prompt_seconds = prompt_seconds
@@ -166,7 +173,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
             "pass_costs": pass_costs(model, collator(data[:1])),
             "pass_costs_unpacked": pass_costs(model, collator(data[:1]), packed=False), "prompts": prompts,
-            "max_new_tokens": max_new_tokens}
+            "max_new_tokens": max_new_tokens, "repeats": repeats}
 
 
 @torch.no_grad()
@@ -238,7 +245,8 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
 
 def format_table(result: dict) -> str:
     lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             "end to end (prompt included), and after the prompt (one prefill's time, measured apart, taken off)", "",
+             "end to end (prompt included), and after the prompt (one prefill's time, measured apart, taken off); "
+             f"median of {result.get('repeats', 1)} rounds", "",
              f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
              f"{'decode tok/s':>13}{'vs plain':>9}  output"]
     base = {r.batch: r for r in result["rows"] if r.method == "ours: plain greedy"}

@@ -141,8 +141,11 @@ def _bench_decode(args) -> int:
     from graphllm.bench.decode import bench_decode, format_table
     from graphllm.fileio import atomic_write_text
 
+    if args.repeats < 1:
+        print(f"error: --repeats must be at least 1, not {args.repeats}", file=sys.stderr)
+        return 2
     result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
-                          tuple(args.trees), peers=not args.no_peers,
+                          tuple(args.trees), peers=not args.no_peers, repeats=args.repeats,
                           log=lambda msg: print(msg, file=sys.stderr))
     print(format_table(result))
     if args.json:
@@ -237,5 +240,8 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"],
                     help="tree shapes to try per draft (SHAPE:whole for untrimmed trees, as in generate --tree)")
     bd.add_argument("--no-peers", action="store_true", help="skip transformers")
+    bd.add_argument("--repeats", type=int, default=1,
+                    help="rounds of every method on every batch; each method's median round is reported (default "
+                         "%(default)s; a shared CPU's speed drifts by 20%% and more, and batch 8 is one batch)")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
     bd.set_defaults(func=_bench_decode)
