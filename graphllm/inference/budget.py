@@ -46,7 +46,6 @@ class PassCost:
         self.gram = torch.zeros(3, 3, dtype=torch.float64)
         self.moment = torch.zeros(3, dtype=torch.float64)
         self.scale: float | None = None  # seconds per prior unit, set by the first pass timed
-        self.passes = 0
 
     def observe(self, rows: int, width: int, seconds: float) -> None:
         x = _features(rows, width)
@@ -54,7 +53,6 @@ class PassCost:
             self.scale = seconds / float(x @ self.prior)
         self.gram = self.forget * self.gram + torch.outer(x, x)
         self.moment = self.forget * self.moment + x * seconds
-        self.passes += 1
 
     def weights(self) -> torch.Tensor:
         """(w0, w1, w2), in seconds once a pass has been timed (in prior units before)."""
@@ -70,6 +68,11 @@ class PassCost:
 
     def predict(self, rows: int, width: int) -> float:
         return float(_features(rows, width) @ self.weights())
+
+    def predict_widths(self, rows: int, widths: range) -> torch.Tensor:
+        """`predict` at every width, from one fit."""
+        weights = self.weights()
+        return torch.stack([_features(rows, width) @ weights for width in widths])
 
 
 class TreeBudget:
@@ -91,10 +94,10 @@ class TreeBudget:
         if tree.scores is None or tree.size == 1:
             return tree
         rows = tree.tokens.shape[0]
-        scores = tree.scores.masked_fill(~tree.valid, 0)[:, 1:].double()
+        scores = tree.scores[:, 1:].double()  # padding scores 0
         gains = rows + self.calibration * scores.sort(dim=1, descending=True).values.sum(0).cumsum(0)
         gains = torch.cat([torch.tensor([float(rows)], dtype=torch.float64), gains])  # E(n) for n = 1 .. N+1
-        costs = torch.tensor([self.cost.predict(rows, n) for n in range(1, tree.size + 1)], dtype=torch.float64)
+        costs = self.cost.predict_widths(rows, range(1, tree.size + 1))
         # The draft's first guess is always checked: a budget that verified nothing could never learn that the
         # draft is better than its probabilities say.
         width = max(2, int((gains / costs).argmax()) + 1)
@@ -104,6 +107,6 @@ class TreeBudget:
         """After verifying `tree` in `seconds` with `accepted` draft tokens accepted over all rows."""
         self.cost.observe(tree.tokens.shape[0], tree.size, seconds)
         if tree.scores is not None:
-            predicted = float(tree.scores.masked_fill(~tree.valid, 0)[:, 1:].sum())
+            predicted = float(tree.scores[:, 1:].sum())  # padding scores 0
             self.accepted = self.forget * self.accepted + accepted
             self.predicted = self.forget * self.predicted + predicted

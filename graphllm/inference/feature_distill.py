@@ -65,10 +65,6 @@ class FeatureDistillHistory:
     chain: list[float] = field(default_factory=list)
     seconds: float = 0.0
 
-    @property
-    def tokens_per_pass(self) -> float:
-        return 1 + sum(self.chain)
-
 
 class _Recorder(NGramDraft):
     """The n-gram draft, keeping what the target computes anyway while it answers: its last hidden states over
