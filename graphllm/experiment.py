@@ -14,6 +14,7 @@ from pathlib import Path
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import load, to_data
+from graphllm.devices import resolve_device
 from graphllm.errors import GraphLLMError
 from graphllm.evaluate import evaluate, majority_baseline
 from graphllm.fileio import atomic_write_text
@@ -67,26 +68,31 @@ def accelerator_from_env():
                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
 
 
-def _llm(name: str, llm=None, tokenizer=None):
+def _llm(name: str, llm=None, tokenizer=None, device="auto"):
     if llm is not None:
         return llm, tokenizer
     from graphllm.models.llm import load_llm
 
-    return load_llm(name)
+    return load_llm(name, device=resolve_device(device))
+
+
+def _on_llm_device(model, llm):
+    """The GNN and bridge go where the LLM is."""
+    return model.to(next(llm.parameters()).device)
 
 
 def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
         llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None,
         resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int | None = None,
-        results_dir: str | Path | None = "results") -> dict:
+        results_dir: str | Path | None = "results", device: str = "auto") -> dict:
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     run_dir = Path(run_dir)
-    llm, tokenizer = _llm(llm_name, llm, tokenizer)
-    model = build_model(recipe, llm)
+    accelerator = accelerator_from_env()
+    llm, tokenizer = _llm(llm_name, llm, tokenizer, accelerator.device if accelerator is not None else device)
+    model = _on_llm_device(build_model(recipe, llm), llm)
     train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
     config = None
-    accelerator = accelerator_from_env()
     if recipe.trains:
         config = recipe.train_config(**(train_overrides or {}))
         history = train(model, data.train, data.validation, train_collator, config, run_dir, resume=resume,
@@ -114,7 +120,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
 
 
 def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_name: str = "smollm2-135m", llm=None,
-               tokenizer=None):
+               tokenizer=None, device: str = "auto"):
     """(model, recipe, tokenizer) of a trained run directory (recipe + trainable weights), or of an untrained
     recipe by name."""
     if run_dir is not None:
@@ -129,17 +135,17 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
         if recipe.trains:
             raise GraphLLMError(f"recipe {recipe.name!r} must be trained first (`graphllm train --recipe "
                                 f"{recipe.name}`); then pass --run")
-    llm, tokenizer = _llm(llm_name, llm, tokenizer)
-    model = build_model(recipe, llm)
+    llm, tokenizer = _llm(llm_name, llm, tokenizer, device)
+    model = _on_llm_device(build_model(recipe, llm), llm)
     if run_dir is not None and recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
     return model.eval(), recipe, tokenizer
 
 
 def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smollm2-135m", llm=None,
-                 tokenizer=None, self_revise: int = 0, progress: bool = False) -> dict:
+                 tokenizer=None, self_revise: int = 0, progress: bool = False, device: str = "auto") -> dict:
     """Re-evaluate a trained run from its directory (recipe + trainable weights), optionally with at most
     `self_revise` SelFee revision rounds per answer (see `graphllm.evaluate.evaluate`)."""
-    model, recipe, tokenizer = load_model(run_dir, None, llm_name, llm, tokenizer)
+    model, recipe, tokenizer = load_model(run_dir, None, llm_name, llm, tokenizer, device)
     return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer, progress=progress,
                     self_revise=self_revise)

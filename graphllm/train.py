@@ -89,6 +89,8 @@ def _save_checkpoint(model, optimizer, history: History, config: TrainConfig, ou
     save_file(weights, str(tmp))
     tmp.replace(out_dir / "trainable.safetensors")
     state = {"optimizer": optimizer.state_dict(), "history": asdict(history), "torch_rng": torch.get_rng_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # dropout on a GPU draws from its own generator
+        state["cuda_rng"] = torch.cuda.get_rng_state_all()
     tmp = out_dir / "state.pt.tmp"
     torch.save(state, tmp)
     tmp.replace(out_dir / "state.pt")
@@ -122,12 +124,14 @@ def load_trainable(model, path: Path) -> None:
 def _resume(model, optimizer, out_dir: Path) -> History:
     load_trainable(model, out_dir / "trainable.safetensors")
     try:
-        state = torch.load(out_dir / "state.pt", weights_only=True)
+        state = torch.load(out_dir / "state.pt", weights_only=True, map_location="cpu")
     except Exception as exc:  # noqa: BLE001 - any unreadable state means the same thing to the user
         raise CheckpointError(f"{out_dir / 'state.pt'} cannot be read ({exc}); delete the run directory to start "
                               "over") from None
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["torch_rng"])
+    if "cuda_rng" in state and torch.cuda.is_available() and len(state["cuda_rng"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
     history = History(**state["history"])
     history.train_loss = [tuple(x) for x in history.train_loss]
     history.val_loss = [tuple(x) for x in history.val_loss]
@@ -137,10 +141,11 @@ def _resume(model, optimizer, out_dir: Path) -> History:
 @torch.no_grad()
 def validation_loss(model, examples, collator, batch_size: int) -> float:
     model.eval()
+    device = next(model.parameters()).device
     total, count = 0.0, 0
     for start in range(0, len(examples), batch_size):
         chunk = examples[start:start + batch_size]
-        total += model(collator(chunk)).loss.item() * len(chunk)
+        total += model(collator(chunk).to(device)).loss.item() * len(chunk)
         count += len(chunk)
     model.train()
     return total / max(count, 1)

@@ -13,7 +13,7 @@ def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch
     seconds = {"plain": iter([1.0, 1.0, 9.0, 1.0, 1.0, 1.0]), "fast": iter([0.5, 0.5, 0.5, 0.5, 0.1, 0.1])}
     calls = []
 
-    def timed(fn):
+    def timed(fn, device):
         out = fn()
         calls.append((next(clock), out[0][0]))
         return out, next(seconds[out[0][0]])

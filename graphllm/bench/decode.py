@@ -22,6 +22,7 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa.long_answers import long_answer_prompts
+from graphllm.devices import resolve_device, resolve_dtype, synchronize
 from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.config import GenerationConfig, TreeShape, end_of_turn_ids
 from graphllm.inference.drafts import make_draft
@@ -29,6 +30,8 @@ from graphllm.inference.generate import generate
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
+
+CPU = torch.device("cpu")
 
 
 @dataclass
@@ -53,13 +56,21 @@ class Row:
         return self.tokens / seconds if seconds > 0 else 0.0
 
 
+def _describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"CPU, {torch.get_num_threads()} threads"
+
+
 def _chunks(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _time(fn: Callable[[], list[list[int]]]) -> tuple[list[list[int]], float]:
+def _time(fn: Callable[[], list[list[int]]], device: torch.device) -> tuple[list[list[int]], float]:
+    synchronize(device)
     start = time.perf_counter()
     out = fn()
+    synchronize(device)
     return out, time.perf_counter() - start
 
 
@@ -82,8 +93,8 @@ def _error(exc: Exception) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0][:90]}"
 
 
-def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], batches: list, repeats: int = 1
-                 ) -> None:
+def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], batches: list, repeats: int = 1,
+                 device: torch.device = CPU) -> None:
     """Run every method on each batch in turn, so that a machine whose speed drifts (a shared CPU) slows all of
     them alike, `repeats` times over; a method's time is its median round. A method that fails is reported with
     why and not run again. The first method is the reference whose output the others must equal."""
@@ -97,7 +108,7 @@ def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], b
                 if row.error:
                     continue
                 try:
-                    tokens, seconds = _time(lambda f=fn, b=batch: f(b))
+                    tokens, seconds = _time(lambda f=fn, b=batch: f(b), device)
                 except Exception as exc:  # a peer that cannot run this case: report why instead of a number
                     row.error = _error(exc)
                     continue
@@ -117,11 +128,11 @@ def _speculative(model, draft, config: GenerationConfig, shape: TreeShape, stats
     return lambda batch: speculative_generate(model, batch, draft, config, shape, stats=stats)
 
 
-def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stats: SpeculationStats | None = None
-             ) -> tuple[Row, list[list[int]]]:
+def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stats: SpeculationStats | None = None,
+             device: torch.device = CPU) -> tuple[Row, list[list[int]]]:
     row = Row(method, size)
     try:
-        out, row.seconds = _time(fn)
+        out, row.seconds = _time(fn, device)
     except Exception as exc:  # a peer that cannot run this case: report why instead of a number
         row.error = _error(exc)
         return row, []
@@ -135,13 +146,15 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
 def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 8),
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
                  shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True, repeats: int = 1,
-                 log: Callable[[str], None] = print) -> dict:
+                 log: Callable[[str], None] = print, device: str = "cpu", dtype: str | None = None) -> dict:
     from graphllm.models.build import build_model, load_recipe
     from graphllm.models.llm import load_llm
 
     torch.manual_seed(0)
-    llm, tokenizer = load_llm()
-    model = build_model(load_recipe("zero-shot"), llm).eval()
+    device = resolve_device(device)
+    dtype = resolve_dtype(dtype, device)
+    llm, tokenizer = load_llm(dtype=dtype, device=device)
+    model = build_model(load_recipe("zero-shot"), llm).to(device).eval()
     config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=end_of_turn_ids(tokenizer))
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
@@ -150,7 +163,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     drafts_by_spec = {spec: make_draft(spec, target=model, recipe=load_recipe("zero-shot")) for spec in drafts}
     rows: list[Row] = []
     for size in batch_sizes:
-        batches = [collator(chunk) for chunk in _chunks(data, size)]
+        batches = [collator(chunk).to(device) for chunk in _chunks(data, size)]
         methods = [(Row("ours: plain greedy", size), lambda b: generate(model, b, config), None),
                    (Row("ours: plain greedy, unpacked weights", size), lambda b: generate(model, b, unpacked), None)]
         for spec in drafts:
@@ -165,15 +178,16 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                 methods.append((Row(f"transformers: {method}", size),
                                 lambda b, a=assist: _hf(model, b, config, pad, **a), None))
         log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches, {repeats} times")
-        _interleaved(methods, batches, repeats)
+        _interleaved(methods, batches, repeats, device)
         prompt_seconds = prefill_seconds(model, batches)
         for row, _, _ in methods:
             row.prompt_seconds = prompt_seconds
             rows.append(row)
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
-            "pass_costs": pass_costs(model, collator(data[:1])),
-            "pass_costs_unpacked": pass_costs(model, collator(data[:1]), packed=False), "prompts": prompts,
-            "max_new_tokens": max_new_tokens, "repeats": repeats}
+            "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
+            "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False), "prompts": prompts,
+            "max_new_tokens": max_new_tokens, "repeats": repeats, "device": _describe(device),
+            "dtype": str(dtype).removeprefix("torch.")}
 
 
 @torch.no_grad()
@@ -182,9 +196,11 @@ def prefill_seconds(model, batches: list, repeats: int = 3) -> float:
     times = []
     with grouped_sdpa(model.llm), packed_linears(model):
         for _ in range(repeats):
+            synchronize(model.device)
             start = time.perf_counter()
             for batch in batches:
                 DecodeState.prefill(model, batch)
+            synchronize(model.device)
             times.append(time.perf_counter() - start)
     return min(times)
 
@@ -195,16 +211,18 @@ def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: 
     """What speculation pays for: the time of one target pass over a causal block of k tokens after the prompt,
     over the time of a one-token step (medians), as the engine runs them (`packed`: on packed weights)."""
     def seconds(state: DecodeState, k: int) -> float:
-        length, position = state.length, state.next_position
-        tokens = torch.full((state.batch_size, k), 100)
-        causal = torch.ones(k, k, dtype=torch.bool).tril().expand(state.batch_size, -1, -1)
+        length, position, device = state.length, state.next_position, state.mask.device
+        tokens = torch.full((state.batch_size, k), 100, device=device)
+        causal = torch.ones(k, k, dtype=torch.bool, device=device).tril().expand(state.batch_size, -1, -1)
         times = []
         for _ in range(repeats):
+            synchronize(device)
             start = time.perf_counter()
             if k == 1:
                 state.step(tokens[:, 0])
             else:
-                state.block(tokens, position[:, None] + torch.arange(k), causal)
+                state.block(tokens, position[:, None] + torch.arange(k, device=device), causal)
+            synchronize(device)
             times.append(time.perf_counter() - start)
             state.truncate(length)
             state.next_position = position
@@ -222,14 +240,15 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
     from graphllm.models.build import build_model, load_recipe
 
     torch.manual_seed(0)
-    model = build_model(load_recipe("graph-token"), llm).eval()
-    batch = GraphCollator(tokenizer, "generate")(data)
+    model = build_model(load_recipe("graph-token"), llm).to(llm.device).eval()
+    batch = GraphCollator(tokenizer, "generate")(data).to(llm.device)
     reference = generate(model, batch, config)
     x = model.prepare(batch)
     rows = []
     stats = SpeculationStats()
     rows.append(_measure("ours: ngram tree 1,1,3,1,1 (soft tokens)", 1, lambda: speculative_generate(
-        model, batch, make_draft("ngram"), config, TreeShape.parse("1,1,3,1,1"), stats=stats), reference, stats)[0])
+        model, batch, make_draft("ngram"), config, TreeShape.parse("1,1,3,1,1"), stats=stats), reference, stats,
+        llm.device)[0])
 
     def hf(**assist):
         out = llm.generate(inputs_embeds=x.inputs_embeds, attention_mask=x.attention_mask, do_sample=False,
@@ -239,13 +258,15 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
 
     for method, assist in (("generate", {}), ("prompt lookup", {"prompt_lookup_num_tokens": 4}),
                            ("early exit", {"assistant_early_exit": 6})):
-        rows.append(_measure(f"transformers: {method} (soft tokens)", 1, lambda a=assist: hf(**a), reference)[0])
+        rows.append(_measure(f"transformers: {method} (soft tokens)", 1, lambda a=assist: hf(**a), reference,
+                             device=llm.device)[0])
     return rows
 
 
 def format_table(result: dict) -> str:
     lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             "end to end (prompt included), and after the prompt (one prefill's time, measured apart, taken off); "
+             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}, end to end (prompt included), "
+             "and after the prompt (one prefill's time, measured apart, taken off); "
              f"median of {result.get('repeats', 1)} rounds", "",
              f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
              f"{'decode tok/s':>13}{'vs plain':>9}  output"]

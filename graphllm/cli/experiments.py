@@ -7,6 +7,19 @@ import json
 import sys
 from pathlib import Path
 
+# (here, not in graphllm.devices: importing that imports torch, which `graphllm catalog` must not wait for)
+DEVICE_HELP = "cpu, cuda, cuda:N or auto (default: auto, the GPU when torch sees one)"
+
+
+def device_type(text: str):
+    """`--device`: checked while the command line is parsed, before minutes go into loading a model."""
+    from graphllm.devices import DeviceError, resolve_device
+
+    try:
+        return resolve_device(text)
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 
 def _bench_links(args) -> int:
     from graphllm.bench.links import bench_links, format_table
@@ -72,7 +85,7 @@ def _train(args) -> int:
     overrides = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
     result = run(args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm,
                  train_overrides=overrides, resume=not args.restart, progress=sys.stderr.isatty(),
-                 results_dir=args.results)
+                 results_dir=args.results, device=args.device)
     if not result:  # a secondary process of a multi-process run
         return 0
     _print_result(result)
@@ -96,7 +109,7 @@ def _eval(args) -> int:
     from graphllm.experiment import evaluate_run
 
     scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm, self_revise=args.self_revise,
-                          progress=sys.stderr.isatty())
+                          progress=sys.stderr.isatty(), device=args.device)
     for task, accuracy in scores["accuracy"].items():
         print(f"{task:<20}{accuracy:>10.3f}{scores['n'][task]:>6}")
     if "self_revision" in scores:
@@ -145,6 +158,7 @@ def register(commands) -> None:
     experiment.add_argument("--data", type=Path, default=Path("data/graphqa"),
                             help="GraphQA directory from `graphllm data graphqa` (default %(default)s)")
     experiment.add_argument("--llm", default="smollm2-135m", help="embedded default, a Hugging Face id or a path")
+    experiment.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
     experiment.add_argument("--train-examples", type=int, default=1000, help="per task (default %(default)s)")
     experiment.add_argument("--val-examples", type=int, default=50, help="per task (default %(default)s)")
     experiment.add_argument("--test-examples", type=int, default=100, help="per task (default %(default)s)")

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from graphllm.cli.experiments import DEVICE_HELP, device_type
+
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
              "into three, as in SpecInfer). Greedy decoding verifies only the nodes expected to pay for their cost, "
              "by the draft's confidence and the measured cost of a pass; add :whole (1,1,3,1,1:whole) to verify "
@@ -31,7 +33,7 @@ def _generate(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = question_data(read_graph(args.graph), args.question, args.encoder)
-    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm)
+    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     try:
         config = _generation_config(args, tokenizer)
     except ValueError as exc:
@@ -52,7 +54,7 @@ def _generate(args) -> int:
                 print(f"[feedback {i}] {feedback}", file=sys.stderr)
         print(revision.answers[-1])
         return 0
-    batch = collator([data])
+    batch = collator([data]).to(model.device)
     if args.draft:
         from graphllm.inference.config import TreeShape
         from graphllm.inference.drafts import make_draft
@@ -86,7 +88,7 @@ def _distill(args) -> int:
     if args.run is None and args.out is None:
         print("error: say where the draft goes with --out (there is no run directory)", file=sys.stderr)
         return 2
-    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm)
+    model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     if args.draft == "feature":
         return _distill_features(args, model, recipe, tokenizer)
     from graphllm.experiment import load_examples
@@ -146,7 +148,7 @@ def _bench_decode(args) -> int:
         return 2
     result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
                           tuple(args.trees), peers=not args.no_peers, repeats=args.repeats,
-                          log=lambda msg: print(msg, file=sys.stderr))
+                          log=lambda msg: print(msg, file=sys.stderr), device=args.device, dtype=args.dtype)
     print(format_table(result))
     if args.json:
         rows = [dict(vars(r), tokens_per_second=r.tokens_per_second,
@@ -176,6 +178,7 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     gen.add_argument("--encoder", default="adjacency", help="how nodes are named and the graph is written as text "
                                                           "(default %(default)s)")
     gen.add_argument("--llm", default="smollm2-135m", help="embedded default, a Hugging Face id or a path")
+    gen.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
     gen.add_argument("--max-new-tokens", type=int, default=128)
     gen.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default)")
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (default 1: off)")
@@ -243,5 +246,9 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--repeats", type=int, default=1,
                     help="rounds of every method on every batch; each method's median round is reported (default "
                          "%(default)s; a shared CPU's speed drifts by 20%% and more, and batch 8 is one batch)")
+    bd.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
+    bd.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
+                    help="weights and activations (default auto: bfloat16 on a GPU, float32 on a CPU; greedy outputs "
+                         "are compared token for token, which low precision can break at near-ties)")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
     bd.set_defaults(func=_bench_decode)

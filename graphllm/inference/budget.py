@@ -94,7 +94,7 @@ class TreeBudget:
         if tree.scores is None or tree.size == 1:
             return tree
         rows = tree.tokens.shape[0]
-        scores = tree.scores[:, 1:].double()  # padding scores 0
+        scores = tree.scores[:, 1:].double().cpu()  # padding scores 0; the cost model lives on the CPU
         gains = rows + self.calibration * scores.sort(dim=1, descending=True).values.sum(0).cumsum(0)
         gains = torch.cat([torch.tensor([float(rows)], dtype=torch.float64), gains])  # E(n) for n = 1 .. N+1
         costs = self.cost.predict_widths(rows, range(1, tree.size + 1))

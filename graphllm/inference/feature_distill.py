@@ -99,7 +99,8 @@ def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_i
     sequences = []
     for chunk in chunks:
         recorder = _Recorder()
-        answers = speculative_generate(model, collator(chunk), recorder, config, TreeShape.parse("1,1,3,1,1"))
+        answers = speculative_generate(model, collator(chunk).to(model.device), recorder, config,
+                                       TreeShape.parse("1,1,3,1,1"))
         for row, answer in enumerate(answers):
             features, embeds, positions = recorder.prompts[row]
             fed = torch.cat([features[:0], *recorder.features[row]])
@@ -133,24 +134,24 @@ def _unroll(draft: FeatureDraftModel, s: Sequence, depth: int, noise: float = 0.
     earlier step. Steps > 1 append to step 1's cache, so the context's keys and values are computed once."""
     from transformers import DynamicCache
 
-    n = len(s.predictions) - 1
+    n, device = len(s.predictions) - 1, s.features.device
     features = s.features[:n] + noise * torch.randn_like(s.features[:n]) if noise else s.features[:n]
-    causal = torch.ones(n, n, dtype=torch.bool).tril()
+    causal = torch.ones(n, n, dtype=torch.bool, device=device).tril()
     cache = DynamicCache() if depth > 1 else None
     hidden, logits = draft(features[None], s.embeds[1:n + 1][None], additive_mask(causal, features.dtype)[None, None],
                            s.positions[:n][None], cache)
-    steps = [(torch.arange(n), hidden[0], logits[0])]
+    steps = [(torch.arange(n, device=device), hidden[0], logits[0])]
     first = max(s.answer_start - 1, 0)  # the first committed index whose draft tokens are answer tokens
     widths = [n]
     for d in range(2, depth + 1):
-        index = torch.arange(first + d - 1, n)
+        index = torch.arange(first + d - 1, n, device=device)
         if len(index) == 0:
             break
         previous_index, previous_hidden, _ = steps[-1]
         parent = previous_hidden[index - 1 - previous_index[0]]
-        seen = torch.zeros(len(index), sum(widths) + len(index), dtype=torch.bool)
-        seen[:, :n] = torch.arange(n)[None, :] <= (index - d + 1)[:, None]
-        rows, offset = torch.arange(len(index)), n
+        seen = torch.zeros(len(index), sum(widths) + len(index), dtype=torch.bool, device=device)
+        seen[:, :n] = torch.arange(n, device=device)[None, :] <= (index - d + 1)[:, None]
+        rows, offset = torch.arange(len(index), device=device), n
         for e, width in enumerate(widths[1:] + [len(index)], start=2):  # the ancestor made at step e, and itself
             seen[rows, offset + index - d + e - (first + e - 1)] = True
             offset += width
@@ -177,7 +178,7 @@ def chain_positions(draft: FeatureDraftModel, s: Sequence, depth: int) -> tuple[
     """(first committed answer position, right [depth, n]): right[d - 1, c] says whether the d-th guess of a greedy
     chain grown from committed position c (the root being the token at c + 1) is the target's token."""
     start, n = max(s.answer_start - 1, 0), len(s.predictions) - 1
-    right = torch.zeros(depth, max(n, 0), dtype=torch.bool)
+    right = torch.zeros(depth, max(n, 0), dtype=torch.bool, device=s.features.device)
     if n > start:
         for d, (index, _, logits) in enumerate(_unroll(draft, s, depth), start=1):
             keep = index >= start + d - 1
@@ -214,8 +215,8 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     held = max(1, round(len(order) * config.held_out)) if len(order) > 1 else 0
     test, train = [sequences[i] for i in order[:held]], [sequences[i] for i in order[held:]]
     draft = FeatureDraftModel(model.llm, vocabulary_of(train, config.max_vocabulary)).train()
-    lookup = torch.full((draft.vocab_size,), -1, dtype=torch.long)
-    lookup[draft.vocabulary] = torch.arange(len(draft.vocabulary))
+    lookup = torch.full((draft.vocab_size,), -1, dtype=torch.long, device=draft.vocabulary.device)
+    lookup[draft.vocabulary] = torch.arange(len(draft.vocabulary), device=draft.vocabulary.device)
     params = list(draft.trainable_parameters().values())
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     history = FeatureDistillHistory()

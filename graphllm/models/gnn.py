@@ -103,7 +103,8 @@ class GNNEncoder(nn.Module):
         n = graph.num_nodes
         device = graph.edge_index.device
         ptr = graph.ptr if hasattr(graph, "ptr") else torch.tensor([0, n], device=device)
-        batch = graph.batch if hasattr(graph, "batch") and graph.batch is not None else torch.zeros(n, dtype=torch.long)
+        batch = (graph.batch if getattr(graph, "batch", None) is not None
+                 else torch.zeros(n, dtype=torch.long, device=device))
         h = torch.zeros(n, self.config.hidden, device=device)
         if self.features is not None and getattr(graph, "x", None) is not None:
             h = h + self.features(graph.x.float())
@@ -131,7 +132,8 @@ class GNNEncoder(nn.Module):
     def forward(self, graph, node_index: torch.Tensor) -> GraphTokens:
         """`node_index` [B, m]: positions of the nodes each question names in the batched node dimension."""
         h = self.node_states(graph)
-        batch = graph.batch if getattr(graph, "batch", None) is not None else torch.zeros(h.shape[0], dtype=torch.long)
+        batch = (graph.batch if getattr(graph, "batch", None) is not None
+                 else torch.zeros(h.shape[0], dtype=torch.long, device=h.device))
         dense, present = to_dense_batch(h, batch)
         queries = self.queries.unsqueeze(0).expand(dense.shape[0], -1, -1)
         pooled, _ = self.pool(queries, dense, dense, key_padding_mask=~present)

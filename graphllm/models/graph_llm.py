@@ -45,6 +45,10 @@ class GraphLLM(nn.Module):
         self._takes_positions = "position_ids" in params
         self.takes_logits_to_keep = "logits_to_keep" in params
 
+    @property
+    def device(self) -> torch.device:
+        return self.llm.get_input_embeddings().weight.device
+
     def trainable_parameters(self) -> dict[str, torch.Tensor]:
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
 

@@ -66,6 +66,7 @@ class FeatureDraftModel(nn.Module):
         head = target_llm.get_output_embeddings().weight
         self.vocab_size = head.shape[0]
         self.register_buffer("head", head.detach()[vocabulary.to(head.device)].clone(), persistent=False)
+        self.to(head.device, head.dtype)
 
     def _start_from_last_layer(self, target_llm) -> None:
         """Llama-shaped targets: start from their last layer and final norm (training converges far sooner)."""
