@@ -92,3 +92,27 @@ def test_leaderboard_from_results(tmp_path, monkeypatch):
     assert "GraphToken, PaLM 2-S (published)" in html and "0.956" in html
     assert (site / "assets" / "leaderboard" / "accuracy.svg").exists()
     assert (site / "assets" / "leaderboard" / "curves.svg").exists()
+
+
+def test_leaderboard_compares_only_runs_on_the_same_questions():
+    from graphllm.site import leaderboard
+
+    def result(run, accuracy, n, majority):
+        return {"run": run, "recipe": run.split("-", 1)[1], "llm": "tiny", "_file": f"{run}.json",
+                "accuracy": accuracy, "n": n, "majority": majority}
+
+    demo = {"n": {"cycle_check": 50}, "majority": {"cycle_check": 0.76}}
+    nine = {"n": {"cycle_check": 100, "edge_count": 100}, "majority": {"cycle_check": 0.65, "edge_count": 0.046}}
+    results = [result("demo-graph-token", {"cycle_check": 0.96}, **demo),
+               result("demo-zero-shot", {"cycle_check": 0.0}, **demo),
+               result("big-graph-prefix", {"cycle_check": 0.9, "edge_count": 0.3}, **nine)]
+    groups = leaderboard.samples(results)
+    assert [[r["run"] for r in g] for g in groups] == [["big-graph-prefix"], ["demo-graph-token", "demo-zero-shot"]]
+    text = leaderboard.page(results, {})
+    big, demo_table = text.split("\n## ")[0].split("### ")[1:3]
+    assert big.startswith("2 tasks, 100 test questions each") and "0.650 | 0.046 | 0.348 |" in big
+    assert "| *GraphToken, PaLM 2-S (published)* | — | PaLM 2-S | — | 0.956 | 0.426 | 0.691 |" in big
+    assert "0.760" in demo_table and "0.650" not in demo_table and "big-graph-prefix" not in demo_table
+    svg = leaderboard.figures(results)["accuracy"]
+    svg = svg.decode() if isinstance(svg, bytes) else svg
+    assert "big-graph-prefix" in svg and "demo-graph-token" not in svg  # the first table's runs only

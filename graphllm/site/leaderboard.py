@@ -27,28 +27,54 @@ def load_results(results_dir: Path) -> list[dict]:
     return out
 
 
+def samples(results: list[dict]) -> list[list[dict]]:
+    """Results grouped by the test sample they were evaluated on (same tasks, question counts and majority
+    answers), largest task set first: only runs on one sample can share a table and a majority row."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in results:
+        key = (tuple(sorted(r["n"].items())), tuple(sorted((t, round(v, 9)) for t, v in r.get("majority", {}).items())))
+        groups.setdefault(key, []).append(r)
+    return sorted(groups.values(), key=lambda g: (-len(g[0]["n"]), -sum(g[0]["n"].values())))
+
+
+def _mean(accuracy: dict[str, float]) -> float:
+    return sum(accuracy.values()) / max(len(accuracy), 1)
+
+
+def _table(group: list[dict]) -> list[str]:
+    tasks = sorted({t for r in group for t in r["accuracy"]})
+    counts = sorted(set(group[0]["n"].values()))
+    lines = [f"### {len(tasks)} task{'s' if len(tasks) > 1 else ''}, "
+             f"{' or '.join(map(str, counts))} test questions each", "",
+             "| Method | Run | LLM | Trained steps | " + " | ".join(tasks) + " | mean |",
+             "|---|---|---|--:|" + "--:|" * (len(tasks) + 1)]
+    for r in sorted(group, key=lambda r: -_mean(r["accuracy"])):
+        steps = r["train"]["steps"] if r.get("train") else 0
+        cells = [f"{r['accuracy'][t]:.3f}" if t in r["accuracy"] else "—" for t in tasks]
+        lines.append(f"| {r['recipe']} | {r.get('run', r['_file'])} | {r.get('llm', '?')} | {steps} | "
+                     + " | ".join(cells) + f" | {_mean(r['accuracy']):.3f} |")
+    majority = {t: v for t, v in majority_of(group).items() if t in tasks}
+    lines.append("| *majority baseline* | — | — | — | " + " | ".join(
+        f"{majority[t]:.3f}" if t in majority else "—" for t in tasks) + f" | {_mean(majority):.3f} |")
+    palm = {t: GRAPHTOKEN_PALM2[t] for t in tasks if t in GRAPHTOKEN_PALM2}
+    lines.append("| *GraphToken, PaLM 2-S (published)* | — | PaLM 2-S | — | " + " | ".join(
+        f"{palm[t]:.3f}" if t in palm else "—" for t in tasks)
+        + (f" | {_mean(palm):.3f} |" if len(palm) == len(tasks) else " | — |"))
+    return lines + [""]
+
+
 def page(results: list[dict], figures: dict[str, str]) -> str:
     lines = ["# Leaderboard", ""]
     if not results:
         return "\n".join(lines + ["No results yet. Run `make demo`, or `graphllm train --recipe graph-prefix`, "
                                   "and rebuild the site.", ""])
-    tasks = sorted({t for r in results for t in r["accuracy"]})
-    lines += ["Accuracy on the GraphQA test split (exact match after parsing the answer). The majority row always "
+    lines += ["Accuracy on the GraphQA test split (exact match after parsing the answer), one table per test "
+              "sample: runs evaluated on other questions are not compared row by row. The majority row always "
               "gives the training split's most common answer. GraphToken's published PaLM 2-S numbers are a "
               "reference from another model and another sample of GraphQA, not a run of ours.", ""]
-    lines.append("| Method | LLM | Trained steps | " + " | ".join(tasks) + " |")
-    lines.append("|---|---|--:|" + "--:|" * len(tasks))
-    for r in sorted(results, key=lambda r: -sum(r["accuracy"].values()) / max(len(r["accuracy"]), 1)):
-        steps = r["train"]["steps"] if r.get("train") else 0
-        cells = [f"{r['accuracy'][t]:.3f}" if t in r["accuracy"] else "—" for t in tasks]
-        lines.append(f"| {r['recipe']} | {r.get('llm', '?')} | {steps} | " + " | ".join(cells) + " |")
-    majority = majority_of(results)
-    lines.append("| *majority baseline* | — | — | " + " | ".join(
-        f"{majority[t]:.3f}" if t in majority else "—" for t in tasks) + " |")
-    lines.append("| *GraphToken, PaLM 2-S (published)* | PaLM 2-S | — | " + " | ".join(
-        f"{GRAPHTOKEN_PALM2[t]:.3f}" if t in GRAPHTOKEN_PALM2 else "—" for t in tasks) + " |")
-    lines.append("")
-    titles = {"accuracy": "Accuracy per task", "curves": "Training loss"}
+    for group in samples(results):
+        lines += _table(group)
+    titles = {"accuracy": "Accuracy per task (the first table's runs)", "curves": "Training loss"}
     for key, path in figures.items():
         lines += [f"## {titles[key]}", "", f"![{titles[key]}]({path})", ""]
     lines += ["## Runs", "", "| Result file | Method | Test questions | Trainable parameters | Training time |",
@@ -62,7 +88,7 @@ def page(results: list[dict], figures: dict[str, str]) -> str:
 
 
 def majority_of(results: list[dict]) -> dict[str, float]:
-    """The majority baseline per task, from whichever results carry it."""
+    """The majority baseline per task, from whichever results carry it (one sample's results agree)."""
     majority: dict[str, float] = {}
     for r in results:
         majority.update(r.get("majority", {}))
@@ -75,30 +101,35 @@ def figures(results: list[dict]) -> dict[str, bytes]:
     from graphllm.site.plots import _pyplot, _svg
 
     plt = _pyplot()
-    tasks = sorted({t for r in results for t in r["accuracy"]})
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    width = 0.8 / (len(results) + 1)
-    for i, r in enumerate(results):
-        ax.bar([x + i * width for x in range(len(tasks))], [r["accuracy"].get(t, 0) for t in tasks], width,
-               label=r["recipe"])
-    majority = majority_of(results)
-    ax.bar([x + len(results) * width for x in range(len(tasks))], [majority.get(t, 0) for t in tasks], width,
-           label="majority", color="#cfd8dc")
-    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(tasks))], tasks)
+    group = samples(results)[0]  # the largest test sample: bars of one figure must answer the same questions
+    tasks = sorted({t for r in group for t in r["accuracy"]})
+    majority = majority_of(group)
+    bars = [(r.get("run", r["recipe"]), r["accuracy"], None) for r in group]
+    bars += [("majority", majority, "#cfd8dc")]
+    if any(t in GRAPHTOKEN_PALM2 for t in tasks):
+        bars += [("GraphToken, PaLM 2-S (published)", GRAPHTOKEN_PALM2, "#90a4ae")]
+    fig, ax = plt.subplots(figsize=(max(7, 0.9 * len(tasks) + 3), 3.5))
+    width = 0.8 / len(bars)
+    for i, (label, accuracy, color) in enumerate(bars):
+        ax.bar([x + i * width for x in range(len(tasks))], [accuracy.get(t, 0) for t in tasks], width, label=label,
+               color=color)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(tasks))], [t.replace("_", " ") for t in tasks],
+                  rotation=30 if len(tasks) > 4 else 0, ha="right" if len(tasks) > 4 else "center")
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
     out = {"accuracy": _svg(fig)}
     trained = [r for r in results if r.get("train") and r["train"].get("train_loss")]
     if trained:
         fig, ax = plt.subplots(figsize=(7, 3.2))
         for r in trained:
             steps, losses = zip(*r["train"]["train_loss"], strict=True)
-            ax.plot(steps, losses, label=f"{r['recipe']} (train)", linewidth=1)
+            ax.plot(steps, losses, label=f"{r.get('run', r['recipe'])} (train)", linewidth=1)
             if r["train"].get("val_loss"):
                 vs, vl = zip(*r["train"]["val_loss"], strict=True)
-                ax.plot(vs, vl, "o--", label=f"{r['recipe']} (validation)", markersize=3)
+                ax.plot(vs, vl, "o--", label=f"{r.get('run', r['recipe'])} (validation)", markersize=3)
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.legend(frameon=False, fontsize=8)
