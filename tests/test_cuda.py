@@ -63,12 +63,26 @@ def test_feature_draft_trains_and_decodes_on_the_gpu(tokenizer, questions):
     collator = GraphCollator(tokenizer, "generate", max_prompt_tokens=48)
     sequences = target_sequences(target, questions[:8], collator, 20, [tokenizer.eos_token_id])
     draft, history = train_feature_draft(target, sequences, FeatureDistillConfig(epochs=3, lr=3e-3))
-    assert draft.head.device.type == "cuda" and history.loss[-1] == history.loss[-1]  # on the GPU, and not NaN
+    assert draft.head.device.type == CUDA.type and history.loss[-1] == history.loss[-1]  # on the GPU, not NaN
     batch = collator(questions[:6]).to(CUDA)
     config = GenerationConfig(max_new_tokens=20)
     reference = generate(target, batch, config)
     for shape in ("1,1", "2,2,1"):  # trimmed by the budget, whose cost model lives on the CPU
         assert speculative_generate(target, batch, FeatureDraft(draft), config, TreeShape.parse(shape)) == reference
+
+
+def test_distilled_draft_trains_and_decodes_on_the_gpu(tokenizer, questions):
+    from graphllm.inference.distill import DistillConfig, distill
+    from graphllm.inference.drafts.distilled import DistilledDraft, build_draft_model
+
+    target = _model("graph-prefix", CUDA)
+    draft = build_draft_model(target, load_recipe("graph-prefix"), 1)
+    distill(target, draft, questions[:16], GraphCollator(tokenizer, "train"), DistillConfig(layers=1, steps=3,
+                                                                                          batch_size=4))
+    batch = GraphCollator(tokenizer, "generate")(questions[:6]).to(CUDA)
+    config = GenerationConfig(max_new_tokens=20)
+    reference = generate(target, batch, config)
+    assert speculative_generate(target, batch, DistilledDraft(draft), config, TreeShape.parse("1,1,3")) == reference
 
 
 def test_training_on_the_gpu_uses_bf16_autocast_and_resumes(tmp_path, tokenizer, questions):
