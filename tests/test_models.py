@@ -123,6 +123,34 @@ def test_gnn_readout_tokens_and_named_nodes(tokenizer, qa):
         GNNEncoder(GNNConfig(conv=conv, hidden=16))(batch.graph, batch.node_index)
 
 
+def test_sum_token_sees_the_graph_size_that_attention_pooling_averages_away():
+    """Two disjoint copies of a triangle against one triangle: every node state is the same, so attention pooling
+    (a weighted mean) gives the same tokens, and only the sum token (and the degree input) can count."""
+    from torch_geometric.data import Batch, Data
+
+    triangle = torch.tensor([[0, 1, 1, 2, 2, 0], [1, 0, 2, 1, 0, 2]])
+    one = Data(edge_index=triangle, num_nodes=3)
+    two = Data(edge_index=torch.cat([triangle, triangle + 3], dim=1), num_nodes=6)
+    graphs = Batch.from_data_list([one, two])
+    no_named = torch.full((2, 1), -1)
+    torch.manual_seed(0)
+    plain = GNNEncoder(GNNConfig(hidden=16, graph_tokens=2, node_ids=False, laplacian_pe=0)).eval()
+    tokens = plain(graphs, no_named).tokens
+    torch.testing.assert_close(tokens[0, :2], tokens[1, :2])
+    counting = GNNEncoder(GNNConfig(hidden=16, graph_tokens=2, node_ids=False, laplacian_pe=0, degree=True,
+                                    sum_token=True)).eval()
+    tokens = counting(graphs, no_named)
+    assert tokens.tokens.shape == (2, 2 + 1 + 1, 16) and tokens.mask[:, :3].all()
+    torch.testing.assert_close(tokens.tokens[0, :2], tokens.tokens[1, :2])  # the mean is still the same
+    assert (tokens.tokens[0, 2] - tokens.tokens[1, 2]).abs().max() > 1e-3  # the sum is not
+    star = Data(edge_index=torch.tensor([[0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]]), num_nodes=4)
+    inputs = dict(hidden=16, layers=0, node_ids=False, laplacian_pe=0)  # node states before any message passing
+    without = GNNEncoder(GNNConfig(**inputs)).node_states(Batch.from_data_list([star]))
+    states = GNNEncoder(GNNConfig(**inputs, degree=True)).node_states(Batch.from_data_list([star]))
+    assert torch.equal(without[0], without[1])  # nothing tells the centre from a leaf
+    assert (states[0] - states[1]).abs().max() > 1e-3 and torch.equal(states[1], states[2])
+
+
 @pytest.mark.parametrize("conv", ["gat", "gcn"])
 def test_averaging_convolutions_give_different_graphs_different_tokens(conv, tokenizer, qa):
     """Nodes without a known label get no shared label vector: with one (a random vector, as before), the spread

@@ -9,11 +9,12 @@ eigenvector positional encodings:
 
 where :math:`y_v = -1` (no known label) gives :math:`E_{label}[0] = 0`;
 then :math:`L` layers of the chosen convolution with ReLU and residual connections. Readouts:
-:math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries, and one token
-per node the question names.
+:math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries (plus, with
+``sum_token``, one from :math:`W_s \sum_v h_v / 16`, which keeps the graph's size that a weighted mean loses), and
+one token per node the question names. With ``degree``, :math:`h_v^{(0)}` also gets :math:`E_{deg}[\deg v]`.
 
-Shapes: node states ``[N, d]``; ``tokens`` ``[B, k + m, d]`` with ``mask`` ``[B, k + m]`` where ``m`` is the
-largest number of named nodes in the batch.
+Shapes: node states ``[N, d]``; ``tokens`` ``[B, k + m, d]`` (``k + 1`` with ``sum_token``) with ``mask``
+``[B, k + m]`` where ``m`` is the largest number of named nodes in the batch.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class GNNConfig:
     input_dim: int | None = None  # node feature size when the graphs carry features (x)
     graph_tokens: int = 4
     num_labels: int = 8  # known node labels (node classification)
+    degree: bool = False  # a learned embedding of each node's degree in its input (GraphQA asks for degrees)
+    sum_token: bool = False  # one more graph token, from the sum of the node states: it keeps the graph's size
 
 
 @dataclass
@@ -84,6 +87,8 @@ class GNNEncoder(nn.Module):
         # convolutions (GAT, GCN), so that pooled graph tokens hardly differed between graphs and the LLM
         # learned to ignore them (bench train --gnn gat stayed at the majority class).
         self.label = nn.Embedding(config.num_labels + 1, d, padding_idx=0)
+        self.degree = nn.Embedding(config.max_nodes, d) if config.degree else None
+        self.sum_proj = nn.Linear(d, d) if config.sum_token else None
         self.convs = nn.ModuleList(self._conv(config.conv, d) for _ in range(config.layers))
         self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
         self.queries = nn.Parameter(torch.randn(config.graph_tokens, d) / d**0.5)
@@ -114,6 +119,10 @@ class GNNEncoder(nn.Module):
         if self.pe is not None:
             pe = laplacian_pe(graph.edge_index.cpu(), batch.cpu(), ptr.cpu(), self.config.laplacian_pe, self.training)
             h = h + self.pe(pe.to(device))
+        if self.degree is not None:
+            degree = torch.bincount(graph.edge_index[1], minlength=n) if graph.edge_index.numel() else \
+                torch.zeros(n, dtype=torch.long, device=device)
+            h = h + self.degree(degree.clamp(max=self.config.max_nodes - 1))
         known = getattr(graph, "known_label", None)
         if known is not None:
             h = h + self.label((known + 1).clamp(min=0, max=self.config.num_labels))
@@ -137,6 +146,11 @@ class GNNEncoder(nn.Module):
         dense, present = to_dense_batch(h, batch)
         queries = self.queries.unsqueeze(0).expand(dense.shape[0], -1, -1)
         pooled, _ = self.pool(queries, dense, dense, key_padding_mask=~present)
+        if self.sum_proj is not None:
+            # attention pooling is a weighted mean and the layer norms fix each node state's scale, so counts
+            # (nodes, edges) are invisible to the other tokens; a sum grows with them. /16: GraphQA's size range
+            summed = torch.zeros(dense.shape[0], h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, batch, h)
+            pooled = torch.cat([pooled, self.sum_proj(summed / 16)[:, None]], dim=1)
         named_mask = node_index >= 0
         named = h[node_index.clamp(min=0)] * named_mask.unsqueeze(-1)
         tokens = torch.cat([pooled, named], dim=1)
