@@ -75,12 +75,6 @@ def _llm(name: str, llm=None, tokenizer=None, device="auto"):
 
     return load_llm(name, device=resolve_device(device))
 
-
-def _on_llm_device(model, llm):
-    """The GNN and bridge go where the LLM is."""
-    return model.to(next(llm.parameters()).device)
-
-
 def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
         llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None,
         resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int | None = None,
@@ -89,7 +83,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     run_dir = Path(run_dir)
     accelerator = accelerator_from_env()
     llm, tokenizer = _llm(llm_name, llm, tokenizer, accelerator.device if accelerator is not None else device)
-    model = _on_llm_device(build_model(recipe, llm), llm)
+    model = build_model(recipe, llm)
     train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
     config = None
@@ -136,7 +130,7 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
             raise GraphLLMError(f"recipe {recipe.name!r} must be trained first (`graphllm train --recipe "
                                 f"{recipe.name}`); then pass --run")
     llm, tokenizer = _llm(llm_name, llm, tokenizer, device)
-    model = _on_llm_device(build_model(recipe, llm), llm)
+    model = build_model(recipe, llm)
     if run_dir is not None and recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
     return model.eval(), recipe, tokenizer

@@ -21,6 +21,14 @@ def require_tool(ok: bool, what: str) -> None:
     pytest.skip(f"{what} not installed")
 
 
+@pytest.fixture(scope="module")
+def tokenizer():
+    """The embedded SmolLM2 tokenizer (with its chat template)."""
+    from graphllm.models.embedded import load_tokenizer
+
+    return load_tokenizer()
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED_DATA / "awesome-graph-llm" / "README.md").exists():

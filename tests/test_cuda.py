@@ -25,13 +25,6 @@ CUDA = torch.device("cuda")
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from graphllm.models.embedded import load_tokenizer
-
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="module")
 def questions():
     rows = generate_graphqa(GraphQAConfig(examples=24, tasks=["connected_nodes", "cycle_check"], seed=2), workers=1)
     return [to_data(r) for r in rows]

@@ -20,13 +20,6 @@ from graphllm.models.llm import tiny_llm
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from graphllm.models.embedded import load_tokenizer
-
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="module")
 def questions():
     rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
     return [to_data(r) for r in rows]

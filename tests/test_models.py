@@ -17,13 +17,6 @@ from graphllm.train import CheckpointError, TrainConfig, load_trainable, train
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from graphllm.models.embedded import load_tokenizer
-
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="module")
 def qa():
     rows = generate(GraphQAConfig(examples=2 * 80, tasks=["cycle_check", "edge_existence"], seed=3), workers=1)
     return [to_data(r) for r in rows]

@@ -21,13 +21,6 @@ ANSWER = GenerationConfig(max_new_tokens=7, stop_ids=[2])
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from graphllm.models.embedded import load_tokenizer
-
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="module")
 def qa():
     data = [to_data(e) for e in generate(GraphQAConfig(examples=24, tasks=["cycle_check", "edge_existence"], seed=5),
                                          workers=1)]

@@ -114,13 +114,6 @@ def test_karate_club_node_task():
 
 
 @pytest.fixture(scope="module")
-def tokenizer():
-    from graphllm.models.embedded import load_tokenizer
-
-    return load_tokenizer()
-
-
-@pytest.fixture(scope="module")
 def qa_data():
     config = GraphQAConfig(examples=24, seed=5)
     return [to_data(e) for e in generate(config, workers=1)]

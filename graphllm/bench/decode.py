@@ -154,7 +154,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
     llm, tokenizer = load_llm(dtype=dtype, device=device)
-    model = build_model(load_recipe("zero-shot"), llm).to(device).eval()
+    model = build_model(load_recipe("zero-shot"), llm).eval()
     config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=end_of_turn_ids(tokenizer))
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
@@ -240,7 +240,7 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
     from graphllm.models.build import build_model, load_recipe
 
     torch.manual_seed(0)
-    model = build_model(load_recipe("graph-token"), llm).to(llm.device).eval()
+    model = build_model(load_recipe("graph-token"), llm).eval()
     batch = GraphCollator(tokenizer, "generate")(data).to(llm.device)
     reference = generate(model, batch, config)
     x = model.prepare(batch)

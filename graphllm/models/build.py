@@ -86,6 +86,12 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
 
 
 def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
+    """The recipe's model around `llm`; its new parts (GNN, bridge, adapters) are made on the LLM's device."""
+    model = _build_model(recipe, llm, input_dim)
+    return model.to(model.device)
+
+
+def _build_model(recipe: Recipe, llm, input_dim: int | None) -> GraphLLM:
     if recipe.prompt is not None:
         from peft import get_peft_model
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import GATConv, GCNConv, GINConv, TransformerConv
+from torch_geometric.nn import GATConv, GCNConv, GINConv, TransformerConv, global_add_pool
 from torch_geometric.utils import to_dense_batch
 
 CONVS = ("gcn", "gin", "gat", "transformer")
@@ -120,8 +120,7 @@ class GNNEncoder(nn.Module):
             pe = laplacian_pe(graph.edge_index.cpu(), batch.cpu(), ptr.cpu(), self.config.laplacian_pe, self.training)
             h = h + self.pe(pe.to(device))
         if self.degree is not None:
-            degree = torch.bincount(graph.edge_index[1], minlength=n) if graph.edge_index.numel() else \
-                torch.zeros(n, dtype=torch.long, device=device)
+            degree = torch.bincount(graph.edge_index[1], minlength=n)
             h = h + self.degree(degree.clamp(max=self.config.max_nodes - 1))
         known = getattr(graph, "known_label", None)
         if known is not None:
@@ -149,7 +148,7 @@ class GNNEncoder(nn.Module):
         if self.sum_proj is not None:
             # attention pooling is a weighted mean and the layer norms fix each node state's scale, so counts
             # (nodes, edges) are invisible to the other tokens; a sum grows with them. /16: GraphQA's size range
-            summed = torch.zeros(dense.shape[0], h.shape[1], dtype=h.dtype, device=h.device).index_add_(0, batch, h)
+            summed = global_add_pool(h, batch, size=dense.shape[0])
             pooled = torch.cat([pooled, self.sum_proj(summed / 16)[:, None]], dim=1)
         named_mask = node_index >= 0
         named = h[node_index.clamp(min=0)] * named_mask.unsqueeze(-1)

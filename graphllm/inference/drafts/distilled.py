@@ -44,7 +44,7 @@ def build_draft_model(target: GraphLLM, recipe: Recipe | None, layers: int) -> G
     draft = build_model(recipe.model_copy(update={"adaptation": "frozen"}), small) if graph else GraphLLM(small)
     for p in getattr(parent, name).parameters():
         p.requires_grad_(True)
-    return draft.to(target.device).eval()  # a new graph bridge is built on the CPU
+    return draft.eval()
 
 
 def save_draft(draft: GraphLLM, out_dir: Path, info: dict) -> None:
