@@ -11,7 +11,7 @@ from graphllm.data.graphqa import GraphQAConfig, to_data
 from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts import Draft, make_draft
-from graphllm.inference.drafts.ngram import continuations
+from graphllm.inference.drafts.ngram import AcceptanceRates, NGramDraft, matches
 from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.tree import TreeBuilder
@@ -129,14 +129,35 @@ def test_sampling_is_seeded_and_top_p_one_token_is_greedy(tokenizer, questions):
             model, batch, GenerationConfig(max_new_tokens=10))
 
 
-def test_ngram_continuations_prefer_long_and_late_matches():
+def test_ngram_matches_prefer_long_and_late_ones():
     context = [1, 2, 3, 9, 1, 2, 4, 7, 5, 2, 3, 8, 1, 2]
-    assert continuations(context, 3) == [[4, 7, 5]]  # "1 2" last seen before "4 7 5"
-    assert continuations(context, 2, branches=3) == [[4, 7], [3, 9], [3, 8]]
-    assert continuations([5, 6, 7], 4) == []
+    assert matches(context, 3) == [(2, [4, 7, 5])]  # "1 2" last seen before "4 7 5"
+    assert matches(context, 2, branches=3) == [(2, [4, 7]), (2, [3, 9]), (1, [3, 8])]
+    assert matches([5, 6, 7], 4) == []
     # matches shorter than max_n propose fewer tokens; a full-length match proposes all
-    assert continuations(context, 3, short_length=1) == [[4]]
-    assert continuations(context + [4], 3, short_length=1) == [[7, 5, 2]]
+    assert matches(context, 3, short_length=1) == [(2, [4])]
+    assert matches(context + [4], 3, short_length=1) == [(3, [7, 5, 2])]
+
+
+def test_ngram_scores_are_the_acceptance_rates_seen_down_each_path():
+    rates = AcceptanceRates(prior_rate=0.5, prior_weight=2.0, forget=1.0)
+    assert rates.path_scores(3, 2) == [0.5, 0.25]
+    rates.observe(3, [7, 8, 9], [7, 8, 4])  # depths 1, 2 accepted, 3 refused
+    rates.observe(3, [7, 8, 9], [5])  # depth 1 refused; deeper ones not tried
+    assert rates.trials == {(3, 1): 2, (3, 2): 1, (3, 3): 1} and rates.hits == {(3, 1): 1, (3, 2): 1}
+    assert rates.path_scores(3, 3) == pytest.approx([0.5, 0.5 * 2 / 3, 0.5 * 2 / 3 * 1 / 3])
+
+    # in decoding: a draft that keeps proposing what the target refuses scores its nodes lower and lower
+    draft = NGramDraft()
+    contexts = [[1, 2, 3, 4, 5, 6, 1, 2, 3]]
+    state = type("State", (), {"mask": torch.ones(1, 9)})()
+    first = draft.propose(state, [3], contexts, TreeShape((1, 1, 1)), GenerationConfig(), None)
+    assert first.tokens.tolist() == [[3, 4, 5, 6]] and first.scores[0, 1:].tolist() == [0.5, 0.25, 0.125]
+    for _ in range(5):
+        draft.propose(state, [3], contexts, TreeShape((1, 1, 1)), GenerationConfig(), None)
+        draft.commit(state, [[9]])
+    again = draft.propose(state, [3], contexts, TreeShape((1, 1, 1)), GenerationConfig(), None)
+    assert again.scores[0, 1] < 0.2 and again.scores[0, 2] == pytest.approx(again.scores[0, 1] * 0.5)
 
 
 def test_tree_ancestors_follow_parents():
