@@ -61,7 +61,7 @@ def _bench_train(args) -> int:
     from graphllm.bench.train import bench_train
 
     print(bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
-                      test_n=args.test_examples, gnn=args.gnn))
+                      test_n=args.test_examples, gnn=args.gnn, device=args.device))
     return 0
 
 
@@ -217,6 +217,7 @@ def register(commands) -> None:
     bt.add_argument("--batch-size", type=int, default=8)
     bt.add_argument("--train-examples", type=int, default=400, help="per task")
     bt.add_argument("--test-examples", type=int, default=50, help="per task")
+    bt.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
     bt.set_defaults(func=_bench_train)
     bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")
     bq.add_argument("--examples", type=int, default=100_000)

@@ -4,8 +4,9 @@
 #   log.txt            everything printed
 #   test-cuda.txt      tests/test_cuda.py (float32: GPU decoding = CPU decoding, speculative = plain, training)
 #   bench-decode.json  graphllm bench decode on the GPU in bfloat16, batch 1 and 8, ours vs transformers
-#   published-graph-prefix.json, published-graph-token.json
-#                      both graph recipes trained and evaluated on GraphToken's nine published tasks
+#   gpu-published-graph-prefix.json, gpu-published-graph-token.json
+#                      both graph recipes trained and evaluated on GraphToken's nine published tasks (named apart
+#                      from the CPU runs of results/, so both can stand on the leaderboard)
 # GPU_DRY_RUN=1 runs the same stages here, on the CPU, small, with .venv's python (to check the script).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -53,7 +54,7 @@ for recipe in graph-prefix graph-token; do
       graphllm/recipes/$recipe.yaml > /tmp/$recipe.yaml
   stage "$recipe on the nine published tasks" 150 $PY -m graphllm train --recipe /tmp/$recipe.yaml --tasks $T \
       --data /tmp/graphqa --train-examples $TRAIN --val-examples 20 --test-examples $TEST --device $DEVICE \
-      --out /tmp/runs/published-$recipe --results /tmp/results \
-    && cp /tmp/results/published-$recipe.json "$OUT/published-$recipe.json"
+      --out /tmp/runs/gpu-published-$recipe --results /tmp/results \
+    && cp /tmp/results/gpu-published-$recipe.json "$OUT/gpu-published-$recipe.json"
 done
 echo "=== done $(date -u +%T)"
