@@ -59,8 +59,7 @@ def _pyg(train, test, config, gnn_kind: str, device: torch.device):
     # PyG places its LLM by a GPU-memory heuristic; the bench puts both models where it was asked to
     llm.llm.to(device)
     llm.device = device
-    llm.autocast_context = (torch.amp.autocast("cuda", dtype=dtype) if device.type == "cuda" and dtype != torch.float32
-                            else nullcontext())
+    llm.autocast_context = torch.amp.autocast("cuda", dtype=dtype) if device.type == "cuda" else nullcontext()
     if gnn_kind == "gat":
         gnn = GAT(in_channels=FEATURES, hidden_channels=128, out_channels=128, num_layers=2, heads=4)
     else:
@@ -130,14 +129,15 @@ def bench_train(tasks: list[str], steps: int = 300, batch_size: int = 8, train_n
 
     from graphllm.train import TrainConfig
 
+    wanted = {"train": len(tasks) * train_n, "test": len(tasks) * test_n}
     examples = len(tasks) * (train_n + test_n) * 2
     while True:  # graphs fall into splits by hash (80/10/10): small requests may need more than twice as many
         rows = generate(GraphQAConfig(examples=examples, tasks=tasks, seed=seed))
-        train = [_with_features(to_data(r)) for r in rows if r.split == "train"][: len(tasks) * train_n]
-        test = [_with_features(to_data(r)) for r in rows if r.split == "test"][: len(tasks) * test_n]
-        if len(train) == len(tasks) * train_n and len(test) == len(tasks) * test_n:
+        chosen = {split: [r for r in rows if r.split == split][:n] for split, n in wanted.items()}
+        if all(len(chosen[split]) == n for split, n in wanted.items()):
             break
         examples *= 2
+    train, test = ([_with_features(to_data(r)) for r in chosen[split]] for split in ("train", "test"))
     config = TrainConfig(steps=steps, batch_size=batch_size, lr=1e-3, warmup=max(1, steps // 10),
                          checkpoint_every=10**9, seed=seed)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
