@@ -50,10 +50,12 @@ class Row:
         return self.tokens / self.seconds if self.seconds else 0.0
 
     @property
-    def decode_tokens_per_second(self) -> float:
-        """After the prompt: the same prefill time, measured apart, taken off every method's time."""
-        seconds = self.seconds - self.prompt_seconds
-        return self.tokens / seconds if seconds > 0 else 0.0
+    def decode_tokens_per_second(self) -> float | None:
+        """After the prompt: the same prefill time, measured apart, taken off every method's time. None when that
+        leaves no time (a short run on a drifting CPU, whose prefill measured apart took longer than the whole)."""
+        if not self.prompt_seconds or self.seconds <= self.prompt_seconds:
+            return None
+        return self.tokens / (self.seconds - self.prompt_seconds)
 
 
 def _describe(device: torch.device) -> str:
@@ -283,9 +285,9 @@ def format_table(result: dict) -> str:
         to_hf = f"{row.tokens_per_second / peer.tokens_per_second:.2f}x" if peer else ""
         per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
         same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
-        decode = f"{row.decode_tokens_per_second:.1f}" if row.prompt_seconds else ""
-        decode_ratio = (f"{row.decode_tokens_per_second / plain.decode_tokens_per_second:.2f}x"
-                        if plain and row.prompt_seconds else "")
+        after, plain_after = row.decode_tokens_per_second, plain.decode_tokens_per_second if plain else None
+        decode = f"{after:.1f}" if after else ""
+        decode_ratio = f"{after / plain_after:.2f}x" if after and plain_after else ""
         lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
                      f"{to_hf:>7}{decode:>13}{decode_ratio:>9}  {same}")
     costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
