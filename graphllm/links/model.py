@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -61,6 +61,8 @@ class Result:
         return "; ".join(parts) or "-"
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        data["verdict"] = str(self.verdict)
-        return data
+        # By hand: `dataclasses.asdict` deep-copies recursively and took a fifth of a 2,000-link run.
+        return {"url": self.url, "verdict": str(self.verdict),
+                "chain": [{"url": hop.url, "method": hop.method, "status": hop.status} for hop in self.chain],
+                "final_url": self.final_url, "permanent": self.permanent, "error": self.error,
+                "sources": list(self.sources), "from_cache": self.from_cache, "seconds": self.seconds}
