@@ -1,4 +1,4 @@
-"""`Retry-After`, shared by the link checker (aiohttp) and the update script's API client (requests)."""
+"""`Retry-After`, shared by the link checker (libcurl) and the update script's API client (requests)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 from pathlib import Path
 
@@ -136,6 +139,24 @@ def test_duplicates_are_checked_once_and_huge_bodies_are_not_downloaded(full_run
     assert server.state.huge_bytes_sent < 50_000_000
 
 
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_tls_failure_is_broken_and_a_trusted_certificate_is_ok(tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = LinkServer()
+    server.socket = context.wrap_socket(server.socket, server_side=True)  # before it serves
+    with server:
+        url = server.url("/ok").replace("http://", "https://")
+        untrusted, _ = _run(tmp_path, [url])
+        assert untrusted[url].verdict == Verdict.BROKEN and "TLS failure" in untrusted[url].error
+        trusted, _ = _run(tmp_path, [url], ca_bundle=str(cert))
+        assert trusted[url].verdict == Verdict.OK and [h.status for h in trusted[url].chain] == [200]
+
+
 def test_per_host_limit_as_counted_by_the_server(server, tmp_path):
     urls = [server.url(f"/busy/{i}") for i in range(24)]
     results, _ = _run(tmp_path, urls, per_host=3)
@@ -261,3 +282,11 @@ def test_markdown_extraction():
     assert [u for u, _ in markdown_links(text)] == [
         "https://a.example/x", "https://b.example/i.png", "https://c.example/", "https://d.example/page",
         "https://e.example/p_(x)", "https://f.example/ref", "https://g.example/"]
+
+
+def test_urls_with_non_ascii_characters_reach_libcurl_encoded():
+    from graphllm.links.curl import _ascii_url
+
+    assert _ascii_url("https://bücher.example:8443/straße?q=ä&x=1") == \
+        "https://xn--bcher-kva.example:8443/stra%C3%9Fe?q=%C3%A4&x=1"
+    assert _ascii_url("https://example.org/a%20b?c=d") == "https://example.org/a%20b?c=d"  # ASCII: as it is

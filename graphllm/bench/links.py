@@ -94,7 +94,7 @@ def run_ours(markdown: Path, workdir: Path, per_host: int) -> ToolRun:
         return ToolRun("graphllm", note=f"failed: {done.stderr.strip()[-200:]}")
     data = json.loads(report.read_text())
     return ToolRun("graphllm", seconds, {r["url"]: r["verdict"] == "broken" for r in data["results"]},
-                   note=f"aiohttp, {per_host} per host; {data['summary']['seconds']:.2f} s checking after start-up",
+                   note=f"libcurl, {per_host} per host; {data['summary']['seconds']:.2f} s checking after start-up",
                    inner_seconds=data["summary"]["seconds"])
 
 

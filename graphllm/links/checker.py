@@ -1,8 +1,8 @@
-"""The online half of the crawler: one asyncio event loop, one aiohttp session, polite per host.
+"""The online half of the crawler: one asyncio event loop, one libcurl client (`curl.py`), polite per host.
 
 Why async: on the 2-core reference machine a 64-thread `requests` pool tops out near 850 links/s
-(the GIL, not the network, is the limit), while aiohttp reaches the floor that per-host limits and
-latency set (DESIGN.md). `requests` stays the client for the update script's API calls.
+(the GIL, not the network, is the limit), while an event loop gets close to the floor that per-host limits
+and latency set (DESIGN.md). `requests` stays the client for the update script's API calls.
 
 Per URL: HEAD first, GET when HEAD is refused or unreliable; redirects followed by hand so every hop is
 evidence; retries with exponential backoff for 5xx, 429, resets and timeouts, honouring Retry-After up
@@ -13,21 +13,17 @@ redirect loop, missing anchor); anything that might load in a browser is `blocke
 from __future__ import annotations
 
 import asyncio
-import errno
 import os
-import ssl
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import aiohttp
-from yarl import URL
-
 from graphllm.httpdates import retry_after_seconds
 from graphllm.links.config import HostRule, LinkConfig
+from graphllm.links.curl import CurlClient, FetchError, Response
 from graphllm.links.html import has_anchor, parse_html
 from graphllm.links.model import Hop, Result, Verdict
 
@@ -42,21 +38,6 @@ class Deferred(Exception):  # noqa: N818 - a signal, not an error
     def __init__(self, delay: float) -> None:
         super().__init__(f"retry in {delay:g} s")
         self.delay = delay
-
-
-class FetchError(Exception):
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind  # timeout | dns | refused | tls | reset | invalid | other
-        self.message = message
-
-
-@dataclass
-class Response:
-    status: int
-    headers: Mapping[str, str]  # case-insensitive
-    body: bytes
-    truncated: bool = False
 
 
 class HostGate:
@@ -107,58 +88,42 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 class Checker:
-    def __init__(self, config: LinkConfig, session: aiohttp.ClientSession) -> None:
+    def __init__(self, config: LinkConfig, client: CurlClient) -> None:
         self.config = config
-        self.session = session
+        self.client = client
         self.gate = HostGate(config)
         self.overall = asyncio.Semaphore(config.concurrency)
-        self.timeout = aiohttp.ClientTimeout(total=config.timeout)
         self.token = config.github_token or os.environ.get("GITHUB_TOKEN")
-        self.headers = {"User-Agent": config.user_agent,
-                        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-                        "Accept-Language": "en-US,en;q=0.9"}
-        self.token_headers = {**self.headers, "Authorization": f"Bearer {self.token}"}
+        self.headers = [f"User-Agent: {config.user_agent}",
+                        "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                        "Accept-Language: en-US,en;q=0.9"]
+        self.token_headers = [*self.headers, f"Authorization: Bearer {self.token}"]
 
     # --- one HTTP exchange -------------------------------------------------------------------
 
     async def _request(self, method: str, url: str, read_body: bool) -> Response:
         netloc, hostname = _origin(url)
         headers = self.token_headers if self.token and hostname in self.config.github_hosts else self.headers
+
+        def body_limit(status: int) -> int:
+            # Reading stops there, so a huge body is never downloaded.
+            if method != "GET":
+                return 0
+            if read_body and status < 300:
+                return self.config.max_body_bytes
+            return ERROR_BODY_BYTES if status in (403, 429, 503) else 0  # enough to see a bot challenge page
+
         try:
             async with self.overall:
                 await self.gate.acquire(netloc, hostname)
                 try:
-                    async with self.session.request(method, URL(url, encoded=True), allow_redirects=False,
-                                                    headers=headers, timeout=self.timeout) as resp:
-                        limit = 0
-                        if method == "GET":
-                            if read_body and resp.status < 300:
-                                limit = self.config.max_body_bytes
-                            elif resp.status in (403, 429, 503):
-                                limit = ERROR_BODY_BYTES  # enough to recognise a bot challenge page
-                        body, truncated = await _read_capped(resp, limit)
-                        # Leaving the block without reading the rest closes the connection: a huge body
-                        # is never downloaded.
-                        return Response(resp.status, resp.headers, body, truncated)
+                    return await self.client.request(method, url, headers, body_limit, self.config.timeout)
                 finally:
                     self.gate.release(netloc)
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise FetchError("timeout", f"no answer within {self.config.timeout:g} s") from exc
-        except aiohttp.ClientConnectorDNSError as exc:
-            raise FetchError("dns", f"unknown host {hostname}") from exc
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError) as exc:
-            raise FetchError("tls", f"TLS failure: {exc}") from exc
-        except aiohttp.ClientConnectorError as exc:
-            if exc.os_error and exc.os_error.errno == errno.ECONNREFUSED:
-                raise FetchError("refused", f"connection refused by {netloc}") from exc
-            raise FetchError("other", f"cannot connect to {netloc}: {exc.os_error or exc}") from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientOSError,
-                ConnectionResetError) as exc:
-            raise FetchError("reset", f"connection reset: {exc.__class__.__name__}") from exc
-        except (aiohttp.InvalidURL, ValueError) as exc:
-            raise FetchError("invalid", f"invalid URL: {exc}") from exc
-        except aiohttp.ClientError as exc:
-            raise FetchError("other", f"{exc.__class__.__name__}: {exc}") from exc
+        except FetchError as exc:
+            exc.message = {"timeout": f"no answer within {self.config.timeout:g} s", "dns": f"unknown host {hostname}",
+                           "refused": f"connection refused by {netloc}"}.get(exc.kind, exc.message)
+            raise
 
     async def _fetch(self, method: str, url: str, read_body: bool, first_attempt: int = 0) -> Response:
         """One exchange with retries: 5xx and 429 (honouring Retry-After), resets and timeouts.
@@ -197,10 +162,6 @@ class Checker:
 
     # --- one page, its redirects and its fragments -------------------------------------------
 
-    def _cookie_state(self, url: str) -> str:
-        cookies = self.session.cookie_jar.filter_cookies(URL(url, encoded=True))
-        return "; ".join(f"{name}={morsel.value}" for name, morsel in sorted(cookies.items()))
-
     async def check_page(self, url: str, fragments: set[str], attempt: int = 0) -> list[Result]:
         """Check `url` (no fragment) once, then give a result for the bare URL and each `url#fragment`.
 
@@ -215,7 +176,7 @@ class Checker:
         chain: list[Hop] = []
         current = url
         # (url, cookies sent): the same URL with new cookies is progress (set-cookie-and-redirect), not a loop.
-        seen = {(url, self._cookie_state(url) if len(self.session.cookie_jar) else "")}
+        seen = {(url, self.client.cookie_state(url))}
         while True:
             try:
                 response = await self._fetch(method, current, read_body=need_body, first_attempt=attempt)
@@ -231,7 +192,7 @@ class Checker:
             location = response.headers.get("location")
             if 300 <= response.status < 400 and location:
                 target = urldefrag(urljoin(current, location.strip()))[0]
-                state = (target, self._cookie_state(target))
+                state = (target, self.client.cookie_state(target))
                 if state in seen:
                     return self._expand(Result(url, Verdict.BROKEN, chain, target, error="redirect loop"),
                                         fragments, None, start)
@@ -301,18 +262,6 @@ class _Job:
     not_before: float = 0.0
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> tuple[bytes, bool]:
-    if limit <= 0:
-        return b"", False
-    chunks, size = [], 0
-    async for chunk in resp.content.iter_chunked(65_536):
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= limit:
-            return b"".join(chunks)[:limit], True
-    return b"".join(chunks), False
-
-
 def _is_challenge(response: Response) -> bool:
     if response.headers.get("cf-mitigated", "").lower() == "challenge":
         return True
@@ -335,10 +284,8 @@ def _status_reason(response: Response, verdict: Verdict) -> str:
 async def check_urls(urls: dict[str, set[str]], config: LinkConfig,
                      on_done: Callable[[int], None] | None = None) -> list[Result]:
     """Check every page (URL without fragment -> fragments to verify) concurrently."""
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-    jar = aiohttp.CookieJar(unsafe=True)  # keep cookies for IP-address hosts too (test servers, intranets)
-    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar, auto_decompress=True) as session:
-        checker = Checker(config, session)
+    async with CurlClient(str(config.ca_bundle) if config.ca_bundle else None) as client:
+        checker = Checker(config, client)
         # One queue per host, drained by workers: politeness is per host anyway, and a page whose first
         # try failed transiently goes back to the end of its host's queue instead of holding a worker.
         queues: dict[str, deque[_Job]] = defaultdict(deque)

@@ -68,6 +68,8 @@ class LinkConfig(BaseModel):
     max_redirects: int = Field(default=10, ge=0)
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="cap on a body read for fragments")
     check_fragments: bool = True
+    ca_bundle: Path | None = Field(default=None, description="CA certificates for TLS (default: $SSL_CERT_FILE, "
+                                                          "else certifi's bundle)")
     exclude: list[str] = Field(default_factory=list, description="regular expressions of URLs not to check")
     hosts: dict[str, HostRule] = Field(default_factory=lambda: {
         "arxiv.org": HostRule(per_host=2, min_interval=0.25),
