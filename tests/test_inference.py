@@ -211,3 +211,30 @@ def test_distilled_draft_learns_the_target_and_stays_exact(recipe, tokenizer, qu
     fast = speculative_generate(target, batch, DistilledDraft(reloaded), config, TreeShape((1, 1, 1, 1)), stats=after)
     assert fast == generate(target, batch, config)
     assert after.mean_accepted > before.mean_accepted
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-token", "graph-prefix"])
+def test_prompts_run_row_by_row_leave_the_state_of_the_padded_batch(recipe, tokenizer, questions, monkeypatch):
+    from graphllm.inference import state as state_module
+    from graphllm.inference.state import DecodeState
+
+    model = _model("llama", recipe)
+    batch = _batch(tokenizer, recipe, questions[:6])
+    with torch.no_grad():
+        # Prompts with the graph as text differ this much in length: run apart on a CPU (forced for the others).
+        assert state_module._rows_apart_pays(model.prepare(batch)) == (recipe == "zero-shot")
+        monkeypatch.setattr(state_module, "_rows_apart_pays", lambda x: True)
+        apart, apart_logits = DecodeState.prefill(model, batch, keep_hidden=True)
+        config = GenerationConfig(max_new_tokens=20, stop_ids=[tokenizer.eos_token_id])
+        apart_tokens = generate(model, batch, config)
+        monkeypatch.setattr(state_module, "_rows_apart_pays", lambda x: False)
+        padded, padded_logits = DecodeState.prefill(model, batch, keep_hidden=True)
+        assert generate(model, batch, config) == apart_tokens
+    assert torch.equal(apart.mask, padded.mask) and torch.equal(apart.next_position, padded.next_position)
+    torch.testing.assert_close(apart_logits, padded_logits, atol=1e-4, rtol=1e-4)
+    seen = padded.mask[:, None, :, None]
+    for ours, theirs in zip(apart.cache.layers, padded.cache.layers, strict=True):
+        torch.testing.assert_close(ours.keys * seen, theirs.keys * seen, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(ours.values * seen, theirs.values * seen, atol=1e-4, rtol=1e-4)
+    text = padded.prompt[2][..., None]
+    torch.testing.assert_close(apart.prompt[0] * text, padded.prompt[0] * text, atol=1e-4, rtol=1e-4)
