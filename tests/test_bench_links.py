@@ -1,7 +1,7 @@
 """The link benchmark's farm and scoring (timings are printed by `graphllm bench links`, not asserted)."""
 
-from graphllm.bench.linkfarm import BROKEN, FAULTS, farm_urls
-from graphllm.bench.links import bench_links, format_table
+from graphllm.bench.linkfarm import BROKEN, FAULTS, LEAST_REQUESTS, farm_urls
+from graphllm.bench.links import bench_links, fault_floor, format_table
 
 
 def test_farm_urls_spread_faults_over_hosts():
@@ -22,3 +22,12 @@ def test_small_bench_gives_zero_wrong_verdicts():
     assert runs["requests pool"].wrong == 0
     table = format_table(result)
     assert "graphllm" in table and "floor set by latency" in table
+
+
+def test_fault_floor_counts_the_requests_each_kind_needs():
+    assert set(LEAST_REQUESTS) == set(FAULTS) | {"ok"}
+    urls = [(f"http://a:1/u{i}/ok", "ok") for i in range(4)] + [("http://a:1/u4/chain", "chain"),
+                                                                  ("http://b:1/u5/chain", "chain")]
+    # a: 4 + 3 requests, 2 at a time: 4 rounds; b: one chain of 3 requests, one after the other: 3 rounds
+    assert fault_floor(urls, per_host=2, latency=0.5) == 2.0
+    assert fault_floor(urls[4:], per_host=4, latency=0.5) == 1.5

@@ -4,7 +4,8 @@ Long-answer prompts on GraphQA graphs (graph as text, the embedded SmolLM2-135M-
 lists (copying), step-by-step explanations, and SelFee-style feedback on a given answer. Every method decodes
 the same prompts greedily, at batch 1 and at a larger batch, each method in turn on every batch (so a shared
 CPU whose speed drifts slows all of them alike); measured end to end (prompt included) and after
-the prompt (one prefill of the same prompts, timed apart, taken off every method's time): new tokens per
+the prompt (one prefill of the same prompts, timed apart, taken off every method's time; transformers' own,
+as one padded batch, off its rows): new tokens per
 second, tokens per target pass, whether the output equals our plain greedy output, and the ratio to our plain
 decoding and to transformers' `generate`. A second part starts from soft tokens (a graph-token model), where
 transformers' assisted generation must take `inputs_embeds`.
@@ -181,9 +182,10 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                                 lambda b, a=assist: _hf(model, b, config, pad, **a), None))
         log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches, {repeats} times")
         _interleaved(methods, batches, repeats, device)
-        prompt_seconds = prefill_seconds(model, batches)
+        # Ours prefills unequal prompts row by row on a CPU, transformers as one padded batch: each its own.
+        ours, padded = prefill_seconds(model, batches), prefill_seconds(model, batches, rows_apart=False)
         for row, _, _ in methods:
-            row.prompt_seconds = prompt_seconds
+            row.prompt_seconds = padded if row.method.startswith("transformers") else ours
             rows.append(row)
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
             "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
@@ -193,15 +195,16 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
 
 
 @torch.no_grad()
-def prefill_seconds(model, batches: list, repeats: int = 3) -> float:
-    """The time of running every batch's prompt once (the fastest of `repeats`)."""
+def prefill_seconds(model, batches: list, repeats: int = 3, rows_apart: bool | None = None) -> float:
+    """The time of running every batch's prompt once (the fastest of `repeats`); `rows_apart` as in
+    `DecodeState.prefill` (False: as one padded batch, the way transformers' `generate` runs it)."""
     times = []
     with grouped_sdpa(model.llm), packed_linears(model):
         for _ in range(repeats):
             synchronize(model.device)
             start = time.perf_counter()
             for batch in batches:
-                DecodeState.prefill(model, batch)
+                DecodeState.prefill(model, batch, rows_apart=rows_apart)
             synchronize(model.device)
             times.append(time.perf_counter() - start)
     return min(times)

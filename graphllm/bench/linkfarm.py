@@ -19,6 +19,9 @@ import random
 PAGE = "<!doctype html><html><head><title>farm</title></head><body><p>page</p></body></html>"
 FAULTS = ["404", "410", "flaky", "head405", "head403", "chain", "loop"]
 BROKEN = {"404", "410", "loop"}
+# The fewest requests, one after the other, that any checker needs for a right verdict on each kind: a retry
+# after the 500, GET after the refused HEAD, every hop of a redirect, the hop back that shows the loop.
+LEAST_REQUESTS = {"ok": 1, "404": 1, "410": 1, "flaky": 2, "head405": 2, "head403": 2, "chain": 3, "loop": 2}
 
 
 def farm_urls(n_urls: int, n_hosts: int, port: int, fault_rate: float, seed: int = 0) -> list[tuple[str, str]]:

@@ -35,10 +35,12 @@ class DecodeState:
         self.prompt: tuple[torch.Tensor, ...] | None = None
 
     @staticmethod
-    def prefill(model: GraphLLM, batch, keep_hidden: bool = False) -> tuple[DecodeState, torch.Tensor]:
-        """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token)."""
+    def prefill(model: GraphLLM, batch, keep_hidden: bool = False, rows_apart: bool | None = None
+                ) -> tuple[DecodeState, torch.Tensor]:
+        """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token).
+        `rows_apart`: run each row's prompt on its own (default: where that pays, see `_rows_apart_pays`)."""
         x = model.prepare(batch)
-        if _rows_apart_pays(x):
+        if _rows_apart_pays(x) if rows_apart is None else rows_apart:
             cache, logits, hidden = _prefill_rows_apart(model, x, keep_hidden)
         else:
             cache = growable_cache(x.cache)
