@@ -224,6 +224,12 @@ def test_refresh_dry_run_writes_nothing(server, small):
     assert "+  stars: 7" in report.diff
 
 
+def _sigint_default() -> None:
+    """A shell that starts a job in the background makes it ignore SIGINT, and Python then installs no
+    KeyboardInterrupt handler: the child must get the default back to be interruptible at all."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_refresh_interrupted_midway_loses_nothing(server, small):
     root, entries = small
     for e in entries.values():
@@ -233,7 +239,7 @@ def test_refresh_interrupted_midway_loses_nothing(server, small):
     env = {**os.environ, "GRAPHLLM_GITHUB_API": server.url, "GRAPHLLM_S2_API": f"{server.url}/graph/v1"}
     process = subprocess.Popen([sys.executable, "-m", "graphllm", "catalog", "refresh", "--catalog", str(root),
                                 "--github-only"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=_sigint_default)
     deadline = time.time() + 20
     while not any(k.startswith("/repos/") for k, _ in server.seen) and time.time() < deadline:
         time.sleep(0.05)

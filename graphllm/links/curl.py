@@ -178,10 +178,9 @@ class CurlClient:
     # --- the multi-socket glue ---------------------------------------------------------------------
 
     def _on_socket(self, event: int, fd: int, multi, data) -> None:
-        if event == pycurl.POLL_REMOVE:
-            self._unwatch(fd)
-            return
         self._unwatch(fd)
+        if event == pycurl.POLL_REMOVE:
+            return
         if event in (pycurl.POLL_IN, pycurl.POLL_INOUT):
             self.loop.add_reader(fd, self._act, fd, pycurl.CSELECT_IN)
         if event in (pycurl.POLL_OUT, pycurl.POLL_INOUT):
