@@ -91,3 +91,14 @@ def test_grouped_sdpa_switches_the_model_only_inside_the_block():
             inside = llm(input_ids=ids, attention_mask=mask).logits
     assert llm.config._attn_implementation == "sdpa"
     torch.testing.assert_close(inside, before, rtol=1e-5, atol=1e-5)
+
+
+def test_a_zero_filled_layer_is_written_in_place_and_grows_like_any_other():
+    like = torch.ones(1, 3, 5, 4)
+    layer = GrowableLayer.of_zeros(like, like, rows=2, slots=6)
+    assert layer.keys.shape == (2, 3, 6, 4) and not layer.keys.any()
+    layer.keys[1, :, 2] = 7.0  # a view of the buffer: the write lands there
+    buffer = layer.keys.data_ptr()
+    keys, _ = layer.update(torch.full((2, 3, 1, 4), 2.0), torch.full((2, 3, 1, 4), 2.0))
+    assert keys.shape == (2, 3, 7, 4) and keys.data_ptr() == buffer  # appended into the room left, not copied
+    assert bool((keys[1, :, 2] == 7).all()) and bool((keys[:, :, 6] == 2).all())

@@ -33,11 +33,21 @@ class GrowableLayer(DynamicLayer):
                    and view.shape[:2] == buffer.shape[:2]
                    for view, buffer in ((self.keys, self._key_buffer), (self.values, self._value_buffer)))
 
+    @classmethod
+    def of_zeros(cls, key_like: torch.Tensor, value_like: torch.Tensor, rows: int, slots: int) -> GrowableLayer:
+        """A layer of `rows` x `slots` zero-filled slots (heads and widths as in `key_like`/`value_like`) in a buffer
+        with room, for a caller that writes the slots in place (`keys`/`values` are views of the buffer)."""
+        layer = cls()
+        layer._key_buffer = key_like.new_zeros(rows, key_like.shape[1], _capacity(slots), key_like.shape[-1])
+        layer._value_buffer = value_like.new_zeros(rows, value_like.shape[1], _capacity(slots), value_like.shape[-1])
+        layer.keys, layer.values = layer._key_buffer[:, :, :slots], layer._value_buffer[:, :, :slots]
+        layer.device, layer.is_initialized = key_like.device, True
+        return layer
+
     def _reserve(self, needed: int) -> None:
         """Move the filled slots into a buffer with room for at least `needed` slots."""
-        capacity = needed + needed // 2 + 64  # amortised O(1) growth, and decoding rarely regrows at all
-        self._key_buffer = _with_room(self.keys, capacity)
-        self._value_buffer = _with_room(self.values, capacity)
+        self._key_buffer = _with_room(self.keys, _capacity(needed))
+        self._value_buffer = _with_room(self.values, _capacity(needed))
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs
                ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,6 +65,10 @@ class GrowableLayer(DynamicLayer):
     def reset(self) -> None:
         super().reset()
         self._key_buffer = self._value_buffer = None
+
+
+def _capacity(needed: int) -> int:
+    return needed + needed // 2 + 64  # amortised O(1) growth, and decoding rarely regrows at all
 
 
 def _with_room(filled: torch.Tensor, capacity: int) -> torch.Tensor:

@@ -14,7 +14,7 @@ from transformers import Cache, DynamicCache
 from transformers.cache_utils import DynamicLayer
 
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import growable_cache
+from graphllm.inference.cache import GrowableLayer, growable_cache
 from graphllm.models.graph_llm import GraphLLM
 
 
@@ -157,7 +157,7 @@ def _prefill_rows_apart(model: GraphLLM, x, keep_hidden: bool):
     rows, text = x.inputs_embeds.shape[:2]
     prefix = x.attention_mask.shape[1] - text
     real = x.attention_mask[:, prefix:].bool()
-    layers: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+    layers: list[GrowableLayer] | None = None
     logits, hidden = [], None
     extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
     for row in range(rows):
@@ -171,23 +171,18 @@ def _prefill_rows_apart(model: GraphLLM, x, keep_hidden: bool):
         out = model._call(x.inputs_embeds[row: row + 1, slots], None, mask, x.position_ids[row: row + 1, slots],
                           cache, **extra)
         logits.append(out.logits[:, -1])
-        if layers is None:
-            layers = [(k.new_zeros(rows, k.shape[1], prefix + text, k.shape[-1]),
-                       v.new_zeros(rows, v.shape[1], prefix + text, v.shape[-1]))
-                      for k, v in ((layer.keys, layer.values) for layer in cache.layers)]
+        if layers is None:  # the batch's cache, written in place row by row: no second copy of it at the end
+            layers = [GrowableLayer.of_zeros(layer.keys, layer.values, rows, prefix + text) for layer in cache.layers]
         where = torch.cat([torch.arange(prefix, device=slots.device), prefix + slots])
-        for (keys, values), layer in zip(layers, cache.layers, strict=True):
-            keys[row].index_copy_(1, where, layer.keys[0])
-            values[row].index_copy_(1, where, layer.values[0])
+        for batch_layer, layer in zip(layers, cache.layers, strict=True):
+            batch_layer.keys[row].index_copy_(1, where, layer.keys[0])
+            batch_layer.values[row].index_copy_(1, where, layer.values[0])
         if keep_hidden:
             last = out.hidden_states[-1]
             if hidden is None:
                 hidden = last.new_zeros(rows, text, last.shape[-1])
             hidden[row, slots] = last[0]
-    batch_cache = DynamicCache()
-    for index, (keys, values) in enumerate(layers):
-        batch_cache.update(keys, values, index)
-    return growable_cache(batch_cache), torch.cat(logits), hidden
+    return Cache(layers=layers), torch.cat(logits), hidden
 
 
 def _keep_last(model: GraphLLM) -> dict:
