@@ -77,14 +77,21 @@ def _with_room(filled: torch.Tensor, capacity: int) -> torch.Tensor:
     return buffer
 
 
+def grows_in_place(cache: Cache | None) -> bool:
+    """Whether every layer of `cache` is a plain `DynamicLayer` (or there is no cache): what a growable cache can
+    take over. A cache of another kind (sliding windows, ...) keeps its own update rule."""
+    return cache is None or all(isinstance(layer, DynamicLayer) and not getattr(layer, "is_sliding", False)
+                                for layer in cache.layers)
+
+
 def growable_cache(cache: DynamicCache | None = None) -> Cache:
     """An empty growable cache, or one holding the filled layers of `cache` (a graph prefix)."""
     if cache is None or not cache.layers:
         return Cache(layer_class_to_replicate=GrowableLayer)
+    if not grows_in_place(cache):
+        return cache
     layers = []
     for old in cache.layers:
-        if not isinstance(old, DynamicLayer) or getattr(old, "is_sliding", False):
-            return cache  # a cache of another kind (sliding windows, ...) keeps its own update rule
         layer = GrowableLayer()
         if old.is_initialized:
             layer.update(old.keys, old.values)

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import torch
 from transformers import Cache, DynamicCache
-from transformers.cache_utils import DynamicLayer
 
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import GrowableLayer, growable_cache
+from graphllm.inference.cache import GrowableLayer, growable_cache, grows_in_place
 from graphllm.models.graph_llm import GraphLLM
 
 
@@ -40,11 +39,11 @@ class DecodeState:
         """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token).
         `rows_apart`: run each row's prompt on its own (default: where that pays, see `_rows_apart_pays`)."""
         x = model.prepare(batch)
+        extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
         if _rows_apart_pays(x) if rows_apart is None else rows_apart:
-            cache, logits, hidden = _prefill_rows_apart(model, x, keep_hidden)
+            cache, logits, hidden = _prefill_rows_apart(model, x, extra)
         else:
             cache = growable_cache(x.cache)
-            extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
             out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **extra)
             logits, hidden = out.logits[:, -1], out.hidden_states[-1] if keep_hidden else None
         rows = list(range(x.inputs_embeds.shape[0]))
@@ -144,22 +143,22 @@ def _rows_apart_pays(x) -> bool:
     rows, text = x.inputs_embeds.shape[:2]
     if rows == 1 or x.inputs_embeds.device.type != "cpu":
         return False
-    if x.cache is not None and not all(isinstance(layer, DynamicLayer) and not getattr(layer, "is_sliding", False)
-                                       for layer in x.cache.layers):
+    if not grows_in_place(x.cache):
         return False
     real = x.attention_mask[:, -text:].sum(1)
     return bool((real > 0).all()) and int(real.sum()) <= 0.75 * rows * text
 
 
-def _prefill_rows_apart(model: GraphLLM, x, keep_hidden: bool):
+def _prefill_rows_apart(model: GraphLLM, x, extra: dict):
     """The prompt of each row on its own, written into the slots the padded batch would have used: the same
-    cache layout, mask and positions, so the state after it is the padded batch's, and so is every output."""
+    cache layout, mask and positions, so the state after it is the padded batch's, and so is every output.
+    `extra`: the keyword arguments of the padded batch's call (hidden states asked for or not)."""
     rows, text = x.inputs_embeds.shape[:2]
     prefix = x.attention_mask.shape[1] - text
     real = x.attention_mask[:, prefix:].bool()
     layers: list[GrowableLayer] | None = None
     logits, hidden = [], None
-    extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
+    keep_hidden = extra.get("output_hidden_states", False)
     for row in range(rows):
         slots = real[row].nonzero().squeeze(1)
         cache = DynamicCache()
