@@ -7,6 +7,7 @@ also copied to `results/<run>.json`, which the site's leaderboard reads.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -27,6 +28,21 @@ class ExperimentData:
     train: list
     validation: list
     test: list
+
+    def of_task(self, task: str) -> ExperimentData:
+        return ExperimentData(*([d for d in split if d.task == task] for split in (self.train, self.validation,
+                                                                                   self.test)))
+
+    def fingerprint(self) -> dict:
+        """Example counts and one digest of every split's questions, answers and graphs: a stored result names the
+        data it came from, and a per-task run reuses a finished part only when the data is the same."""
+        digest = hashlib.sha256()
+        for split in (self.train, self.validation, self.test):
+            for d in split:
+                digest.update("\0".join((d.example_id, d.question, d.answer, d.text)).encode() + b"\n")
+            digest.update(b"\x1e")
+        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test),
+                "sha256": digest.hexdigest()}
 
 
 def load_examples(data_dir: str | Path, tasks: list[str], train_n: int, val_n: int, test_n: int) -> ExperimentData:
@@ -104,12 +120,83 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
             "config": asdict(config), "steps": history.step, "examples": history.examples,
             "seconds": history.seconds, "train_loss": history.train_loss, "val_loss": history.val_loss,
             "trainable_parameters": sum(p.numel() for p in model.trainable_parameters().values())},
+        "data": data.fingerprint(),
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+    _write_result(result, run_dir, results_dir)
+    return result
+
+
+def _write_result(result: dict, run_dir: Path, results_dir: str | Path | None) -> None:
     text = json.dumps(result, indent=2) + "\n"
     atomic_write_text(run_dir / "results.json", text)
     if results_dir is not None:
         atomic_write_text(Path(results_dir) / f"{run_dir.name}.json", text)
+
+
+def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
+                 llm_name: str = "smollm2-135m", new_llm=None, tokenizer=None, train_overrides: dict | None = None,
+                 resume: bool = True, results_dir: str | Path | None = "results", **options) -> dict:
+    """GraphToken's protocol: one model per task (its own encoder, bridge and adapters, on a freshly loaded LLM),
+    trained and evaluated on that task alone in `run_dir/<task>`, the results combined into one result.
+
+    A task whose part finished with the same recipe, training config and data is not run again, so a killed
+    run resumes at the task it was on (and inside it at its last checkpoint). `new_llm` makes the LLM for each
+    part (tests pass tiny models); by default `llm_name` is loaded anew, as peft's adapters stay in the model
+    they were added to."""
+    recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
+    run_dir = Path(run_dir)
+    parts = []
+    for task in tasks:
+        part_data = data.of_task(task)
+        part = _finished_part(run_dir / task, recipe, train_overrides, part_data) if resume else None
+        if part is None:
+            part = run(recipe, [task], part_data, run_dir / task, llm_name=llm_name,
+                       llm=new_llm() if new_llm else None, tokenizer=tokenizer, train_overrides=train_overrides,
+                       resume=resume, results_dir=None, **options)
+            if not part:  # a secondary process of a multi-process run
+                return {}
+        parts.append(part)
+    result = combine_parts(run_dir.name, parts)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _write_result(result, run_dir, results_dir)
+    return result
+
+
+def _finished_part(part_dir: Path, recipe: Recipe, train_overrides: dict | None, data: ExperimentData) -> dict | None:
+    try:
+        part = json.loads((part_dir / "results.json").read_text(encoding="utf-8"))
+        stored = Recipe.model_validate_json((part_dir / "recipe.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    config = asdict(recipe.train_config(**(train_overrides or {}))) if recipe.trains else None
+    if stored != recipe or (part.get("train") or {}).get("config") != config or part.get("data") != data.fingerprint():
+        return None
+    return part
+
+
+def combine_parts(name: str, parts: list[dict]) -> dict:
+    """One result from per-task parts: accuracy, majority and samples side by side; training summed over the
+    parts (`models` of them, each with up to `steps` steps and `trainable_parameters`); loss curves stay in the
+    parts' own results."""
+    tasks = [t for p in parts for t in p["tasks"]]
+    if len(set(tasks)) != len(tasks):
+        raise GraphLLMError(f"per-task parts repeat a task: {', '.join(tasks)}")
+    first = parts[0]
+    result = {"run": name, "recipe": first["recipe"], "llm": first["llm"], "tasks": tasks, "per_task": True}
+    for key in ("accuracy", "n", "majority"):
+        result[key] = {k: v for p in parts for k, v in p[key].items()}
+    seconds = sum(sum(p["n"].values()) / p["eval_examples_per_second"] for p in parts if p["eval_examples_per_second"])
+    result["eval_examples_per_second"] = sum(result["n"].values()) / seconds if seconds else 0.0
+    result["samples"] = [s for p in parts for s in p["samples"]]
+    trains = [p["train"] for p in parts if p.get("train")]
+    result["train"] = None if not trains else {
+        "config": trains[0]["config"], "models": len(trains), "steps": max(t["steps"] for t in trains),
+        "part_steps": {p["tasks"][0]: p["train"]["steps"] for p in parts if p.get("train")},
+        "examples": sum(t["examples"] for t in trains), "seconds": sum(t["seconds"] for t in trains),
+        "trainable_parameters": trains[0]["trainable_parameters"]}
+    result["data"] = {p["tasks"][0]: p.get("data") for p in parts}
+    result["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return result
 
 

@@ -7,7 +7,7 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
-from graphllm.experiment import ExperimentData, run
+from graphllm.experiment import ExperimentData, run, run_per_task
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
@@ -227,6 +227,40 @@ def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenize
                     tmp_path / "runs" / "gr", llm=tiny_llm("llama"), tokenizer=tokenizer,
                     train_overrides={"steps": 2, "batch_size": 2}, progress=False, max_new_tokens=3, results_dir=None)
     assert retriever["train"]["steps"] == 2
+
+
+def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, tokenizer, qa):
+    tasks = ["cycle_check", "edge_existence"]
+    data = ExperimentData(qa[:40], qa[40:48], [d for t in tasks for d in [d for d in qa[48:] if d.task == t][:6]])
+    made = []
+
+    def new_llm():
+        made.append(tiny_llm("llama", seed=len(made)))
+        return made[-1]
+
+    options = dict(new_llm=new_llm, tokenizer=tokenizer, train_overrides={"steps": 2, "batch_size": 4},
+                   progress=False, max_new_tokens=4, results_dir=tmp_path / "results")
+    result = run_per_task("graph-prefix-lora", tasks, data, tmp_path / "per-task", **options)
+    assert len(made) == 2 and made[0] is not made[1]  # peft's LoRA stays in the LLM it was added to
+    for task in tasks:
+        part = (tmp_path / "per-task" / task / "results.json").read_text()
+        assert f'"tasks": [\n    "{task}"\n  ]' in part
+        assert {d.task for d in data.of_task(task).train} == {task}
+    assert result["per_task"] and result["tasks"] == tasks and set(result["accuracy"]) == set(tasks)
+    assert result["n"] == {t: sum(d.task == t for d in data.test) for t in tasks}
+    assert result["train"]["models"] == 2 and result["train"]["steps"] == 2
+    assert result["train"]["examples"] == 2 * 2 * 4
+    assert (tmp_path / "results" / "per-task.json").exists()
+
+    again = run_per_task("graph-prefix-lora", tasks, data, tmp_path / "per-task", **options)
+    assert len(made) == 2 and again["accuracy"] == result["accuracy"]  # both parts finished: nothing ran
+    fewer = ExperimentData(data.train, data.validation, [d for d in data.test if d.task == "cycle_check"][:3]
+                           + [d for d in data.test if d.task == "edge_existence"])
+    changed = run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task", **options)
+    assert len(made) == 3 and changed["n"]["cycle_check"] == 3  # other data: that part evaluated again
+    longer = run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task",
+                          **{**options, "train_overrides": {"steps": 3, "batch_size": 4}})
+    assert len(made) == 5 and longer["train"]["steps"] == 3
 
 
 def test_adapters_start_as_the_identity(tokenizer, qa):

@@ -116,3 +116,18 @@ def test_leaderboard_compares_only_runs_on_the_same_questions():
     svg = leaderboard.figures(results)["accuracy"]
     svg = svg.decode() if isinstance(svg, bytes) else svg
     assert "big-graph-prefix" in svg and "demo-graph-token" not in svg  # the first table's runs only
+
+
+def test_leaderboard_says_when_a_run_trained_one_model_per_task():
+    from graphllm.site import leaderboard
+
+    common = {"llm": "tiny", "n": {"node_count": 100}, "majority": {"node_count": 0.03}}
+    train = {"steps": 300, "seconds": 600.0, "trainable_parameters": 3276032}
+    results = [{**common, "run": "joint", "recipe": "graph-prefix", "_file": "joint.json",
+                "accuracy": {"node_count": 0.2}, "train": train},
+               {**common, "run": "each", "recipe": "graph-prefix", "_file": "each.json", "per_task": True,
+                "accuracy": {"node_count": 0.9}, "train": {**train, "models": 9}}]
+    text = leaderboard.page(results, {})
+    assert "| graph-prefix | each | tiny | 300 per task (9 models) | 0.900 | 0.900 |" in text
+    assert "| graph-prefix | joint | tiny | 300 | 0.200 | 0.200 |" in text
+    assert "| `each.json` | graph-prefix | 100 | 3,276,032 per task (9 models) | 600 s |" in text

@@ -79,13 +79,14 @@ def _experiment_data(args):
 
 
 def _train(args) -> int:
-    from graphllm.experiment import run
+    from graphllm.experiment import run, run_per_task
 
-    run_dir = args.out or Path("runs") / f"{Path(args.recipe).stem}-{'+'.join(args.tasks)}"
+    kind = "-per-task" if args.per_task else ""
+    run_dir = args.out or Path("runs") / f"{Path(args.recipe).stem}{kind}-{'+'.join(args.tasks)}"
     overrides = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
-    result = run(args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm,
-                 train_overrides=overrides, resume=not args.restart, progress=sys.stderr.isatty(),
-                 results_dir=args.results, device=args.device)
+    result = (run_per_task if args.per_task else run)(
+        args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm, train_overrides=overrides,
+        resume=not args.restart, progress=sys.stderr.isatty(), results_dir=args.results, device=args.device)
     if not result:  # a secondary process of a multi-process run
         return 0
     _print_result(result)
@@ -165,10 +166,12 @@ def register(commands) -> None:
 
     tr = commands.add_parser(
         "train", parents=[experiment], help="train a recipe on GraphQA tasks and evaluate it",
-        description="Train the trainable parts of a recipe (the LLM stays frozen unless the recipe adapts it), "
-                    "checkpointing as it goes (a killed run resumes where it stopped), then evaluate on the test "
+        description="Train the trainable parts of a recipe (the LLM stays frozen unless the recipe adapts it),\n"
+                    "checkpointing as it goes (a killed run resumes where it stopped), then evaluate on the test\n"
                     "split and write results JSON beside the majority baseline.",
-        epilog="example: graphllm train --recipe graph-prefix --tasks cycle_check,edge_existence --steps 200")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  graphllm train --recipe graph-prefix --tasks cycle_check,edge_existence --steps 200\n"
+               "  graphllm train --recipe graph-prefix-lora --tasks node_count,edge_count --per-task   # a model each")
     tr.add_argument("--recipe", required=True, help="a name from graphllm/recipes/ or a YAML path")
     tr.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<tasks>)")
     tr.add_argument("--steps", type=int)
@@ -176,6 +179,9 @@ def register(commands) -> None:
     tr.add_argument("--lr", type=float)
     tr.add_argument("--seed", type=int)
     tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in the run directory")
+    tr.add_argument("--per-task", action="store_true",
+                    help="GraphToken's protocol: one model per task, each trained for --steps on its task alone (in "
+                         "<run directory>/<task>), one combined result; finished tasks are not run again")
     tr.add_argument("--results", type=Path, default=Path("results"), help="where results/<run>.json goes")
     tr.set_defaults(func=_train)
 

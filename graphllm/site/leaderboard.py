@@ -49,7 +49,7 @@ def _table(group: list[dict]) -> list[str]:
              "| Method | Run | LLM | Trained steps | " + " | ".join(tasks) + " | mean |",
              "|---|---|---|--:|" + "--:|" * (len(tasks) + 1)]
     for r in sorted(group, key=lambda r: -_mean(r["accuracy"])):
-        steps = r["train"]["steps"] if r.get("train") else 0
+        steps = _per_model(r, r["train"]["steps"]) if r.get("train") else 0
         cells = [f"{r['accuracy'][t]:.3f}" if t in r["accuracy"] else "—" for t in tasks]
         lines.append(f"| {r['recipe']} | {r.get('run', r['_file'])} | {r.get('llm', '?')} | {steps} | "
                      + " | ".join(cells) + f" | {_mean(r['accuracy']):.3f} |")
@@ -81,10 +81,16 @@ def page(results: list[dict], figures: dict[str, str]) -> str:
               "|---|---|--:|--:|--:|"]
     for r in results:
         train = r.get("train") or {}
-        params = f"{train['trainable_parameters']:,}" if train.get("trainable_parameters") else "0"
+        params = _per_model(r, f"{train['trainable_parameters']:,}") if train.get("trainable_parameters") else "0"
         seconds = f"{train['seconds']:.0f} s" if train.get("seconds") else "—"
         lines.append(f"| `{r['_file']}` | {r['recipe']} | {sum(r['n'].values())} | {params} | {seconds} |")
     return "\n".join(lines) + "\n"
+
+
+def _per_model(result: dict, figure) -> str:
+    """A run of one model per task (`graphllm train --per-task`) trains its figure once for each task."""
+    models = (result.get("train") or {}).get("models", 1)
+    return f"{figure} per task ({models} models)" if models > 1 else str(figure)
 
 
 def majority_of(results: list[dict]) -> dict[str, float]:
