@@ -206,6 +206,9 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
     recipe by name."""
     if run_dir is not None:
         run_dir = Path(run_dir)
+        if per_task_parts(run_dir):
+            raise GraphLLMError(f"{run_dir} holds one model per task; pass one of them: "
+                                + ", ".join(str(run_dir / t) for t in per_task_parts(run_dir)))
         try:
             recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
         except (OSError, ValueError) as exc:
@@ -224,9 +227,34 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
 
 
 def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smollm2-135m", llm=None,
-                 tokenizer=None, self_revise: int = 0, progress: bool = False, device: str = "auto") -> dict:
+                 tokenizer=None, self_revise: int = 0, progress: bool = False, device: str = "auto",
+                 new_llm=None) -> dict:
     """Re-evaluate a trained run from its directory (recipe + trainable weights), optionally with at most
-    `self_revise` SelFee revision rounds per answer (see `graphllm.evaluate.evaluate`)."""
+    `self_revise` SelFee revision rounds per answer (see `graphllm.evaluate.evaluate`). A per-task run evaluates
+    each task's model on that task's questions, each on its own LLM (`new_llm()`, or `llm_name` loaded anew)."""
+    parts = per_task_parts(Path(run_dir))
+    if parts:
+        if llm is not None:
+            raise ValueError("a per-task run needs an LLM per task: pass new_llm, not llm")
+        scores = [evaluate_run(Path(run_dir) / task, data.of_task(task), llm_name, new_llm() if new_llm else None,
+                               tokenizer, self_revise, progress, device) for task in parts]
+        seconds = sum(sum(s["n"].values()) / s["examples_per_second"] for s in scores if s["examples_per_second"])
+        merged = {key: {k: v for s in scores for k, v in s[key].items()} for key in ("accuracy", "n")}
+        merged["samples"] = [x for s in scores for x in s["samples"]]
+        merged["examples_per_second"] = sum(merged["n"].values()) / seconds if seconds else 0.0
+        if self_revise:
+            merged["self_revision"] = {k: v for s in scores for k, v in s["self_revision"].items()}
+            merged["seconds"] = sum(s["seconds"] for s in scores)
+        return merged
     model, recipe, tokenizer = load_model(run_dir, None, llm_name, llm, tokenizer, device)
     return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer, progress=progress,
                     self_revise=self_revise)
+
+
+def per_task_parts(run_dir: Path) -> list[str]:
+    """The tasks of a per-task run directory (`run_per_task`), or [] for any other directory."""
+    try:
+        result = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return list(result["tasks"]) if isinstance(result, dict) and result.get("per_task") else []

@@ -7,7 +7,8 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
-from graphllm.experiment import ExperimentData, run, run_per_task
+from graphllm.errors import GraphLLMError
+from graphllm.experiment import ExperimentData, evaluate_run, load_model, run, run_per_task
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
@@ -261,6 +262,11 @@ def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, to
     longer = run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task",
                           **{**options, "train_overrides": {"steps": 3, "batch_size": 4}})
     assert len(made) == 5 and longer["train"]["steps"] == 3
+
+    scores = evaluate_run(tmp_path / "per-task", fewer, new_llm=new_llm, tokenizer=tokenizer)
+    assert len(made) == 7 and scores["accuracy"] == longer["accuracy"] and scores["n"] == longer["n"]
+    with pytest.raises(GraphLLMError, match="one model per task; pass one of them: .*cycle_check"):
+        load_model(tmp_path / "per-task", llm=new_llm(), tokenizer=tokenizer)
 
 
 def test_adapters_start_as_the_identity(tokenizer, qa):
