@@ -144,6 +144,9 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
     run resumes at the task it was on (and inside it at its last checkpoint). `new_llm` makes the LLM for each
     part (tests pass tiny models); by default `llm_name` is loaded anew, as peft's adapters stay in the model
     they were added to."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise GraphLLMError("--per-task trains its models one after another in one process; start it without "
+                            "torch.distributed.run (or train each task on its own there)")
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     run_dir = Path(run_dir)
     parts = []
@@ -154,8 +157,6 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
             part = run(recipe, [task], part_data, run_dir / task, llm_name=llm_name,
                        llm=new_llm() if new_llm else None, tokenizer=tokenizer, train_overrides=train_overrides,
                        resume=resume, results_dir=None, **options)
-            if not part:  # a secondary process of a multi-process run
-                return {}
         parts.append(part)
     result = combine_parts(run_dir.name, parts)
     run_dir.mkdir(parents=True, exist_ok=True)

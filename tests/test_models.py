@@ -230,7 +230,7 @@ def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenize
     assert retriever["train"]["steps"] == 2
 
 
-def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, tokenizer, qa):
+def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, tokenizer, qa, monkeypatch):
     tasks = ["cycle_check", "edge_existence"]
     data = ExperimentData(qa[:40], qa[40:48], [d for t in tasks for d in [d for d in qa[48:] if d.task == t][:6]])
     made = []
@@ -267,6 +267,9 @@ def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, to
     assert len(made) == 7 and scores["accuracy"] == longer["accuracy"] and scores["n"] == longer["n"]
     with pytest.raises(GraphLLMError, match="one model per task; pass one of them: .*cycle_check"):
         load_model(tmp_path / "per-task", llm=new_llm(), tokenizer=tokenizer)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(GraphLLMError, match="in one process"):
+        run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task", **options)
 
 
 def test_adapters_start_as_the_identity(tokenizer, qa):
