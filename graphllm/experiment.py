@@ -185,11 +185,10 @@ def combine_parts(name: str, parts: list[dict]) -> dict:
         raise GraphLLMError(f"per-task parts repeat a task: {', '.join(tasks)}")
     first = parts[0]
     result = {"run": name, "recipe": first["recipe"], "llm": first["llm"], "tasks": tasks, "per_task": True}
-    for key in ("accuracy", "n", "majority"):
-        result[key] = {k: v for p in parts for k, v in p[key].items()}
-    seconds = sum(sum(p["n"].values()) / p["eval_examples_per_second"] for p in parts if p["eval_examples_per_second"])
-    result["eval_examples_per_second"] = sum(result["n"].values()) / seconds if seconds else 0.0
-    result["samples"] = [s for p in parts for s in p["samples"]]
+    merged = _merge_scores([{**p, "examples_per_second": p["eval_examples_per_second"]} for p in parts])
+    result.update(accuracy=merged["accuracy"], n=merged["n"],
+                  majority={k: v for p in parts for k, v in p["majority"].items()},
+                  eval_examples_per_second=merged["examples_per_second"], samples=merged["samples"])
     trains = [p["train"] for p in parts if p.get("train")]
     result["train"] = None if not trains else {
         "config": trains[0]["config"], "models": len(trains), "steps": max(t["steps"] for t in trains),
@@ -207,9 +206,10 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
     recipe by name."""
     if run_dir is not None:
         run_dir = Path(run_dir)
-        if per_task_parts(run_dir):
+        parts = per_task_parts(run_dir)
+        if parts:
             raise GraphLLMError(f"{run_dir} holds one model per task; pass one of them: "
-                                + ", ".join(str(run_dir / t) for t in per_task_parts(run_dir)))
+                                + ", ".join(str(run_dir / t) for t in parts))
         try:
             recipe = Recipe.model_validate_json((run_dir / "recipe.json").read_text())
         except (OSError, ValueError) as exc:
@@ -239,10 +239,7 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
             raise ValueError("a per-task run needs an LLM per task: pass new_llm, not llm")
         scores = [evaluate_run(Path(run_dir) / task, data.of_task(task), llm_name, new_llm() if new_llm else None,
                                tokenizer, self_revise, progress, device) for task in parts]
-        seconds = sum(sum(s["n"].values()) / s["examples_per_second"] for s in scores if s["examples_per_second"])
-        merged = {key: {k: v for s in scores for k, v in s[key].items()} for key in ("accuracy", "n")}
-        merged["samples"] = [x for s in scores for x in s["samples"]]
-        merged["examples_per_second"] = sum(merged["n"].values()) / seconds if seconds else 0.0
+        merged = _merge_scores(scores)
         if self_revise:
             merged["self_revision"] = {k: v for s in scores for k, v in s["self_revision"].items()}
             merged["seconds"] = sum(s["seconds"] for s in scores)
@@ -250,6 +247,15 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
     model, recipe, tokenizer = load_model(run_dir, None, llm_name, llm, tokenizer, device)
     return evaluate(model, data.test, collators(recipe, tokenizer, data.train)[1], tokenizer, progress=progress,
                     self_revise=self_revise)
+
+
+def _merge_scores(scores: list[dict]) -> dict:
+    """The scores of disjoint task sets (`evaluate`'s accuracy, n, samples, examples_per_second) as one."""
+    seconds = sum(sum(s["n"].values()) / s["examples_per_second"] for s in scores if s["examples_per_second"])
+    merged = {key: {k: v for s in scores for k, v in s[key].items()} for key in ("accuracy", "n")}
+    merged["samples"] = [x for s in scores for x in s["samples"]]
+    merged["examples_per_second"] = sum(merged["n"].values()) / seconds if seconds else 0.0
+    return merged
 
 
 def per_task_parts(run_dir: Path) -> list[str]:
