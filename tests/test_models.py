@@ -24,7 +24,8 @@ def qa():
 
 
 @pytest.mark.parametrize("arch", TINY_ARCHS)
-@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora", "text-lora",
+@pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora",
+                                    "graph-prefix-lora-counting", "text-lora",
                                     "text-prompt-tuning", "text-prefix-tuning", "text-p-tuning", "text-adapter"])
 def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     torch.manual_seed(0)
