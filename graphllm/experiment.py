@@ -249,6 +249,33 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
                     self_revise=self_revise)
 
 
+def stored_result(run_dir: str | Path) -> dict:
+    """The result a trained run directory stored (`results.json`): its recipe, LLM, tasks and training."""
+    try:
+        return json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise GraphLLMError(f"{run_dir}: no readable results.json, which names the run's recipe and training; "
+                            "train the run with `graphllm train` first") from None
+
+
+def store_evaluation(stored: dict, run_name: str, data: ExperimentData, scores: dict, results_dir: str | Path
+                     ) -> Path:
+    """`evaluate_run`'s scores as a result for the leaderboard: the run's `stored` result (recipe, LLM,
+    training) with these scores, majority baseline and data. On the run's own questions it refreshes
+    `<run>.json`; on other questions it goes to `<run>-test<N>.json` (N test questions in all), which the
+    leaderboard tables apart, with the other runs on that sample."""
+    fingerprint = ({task: data.of_task(task).fingerprint() for task in stored["tasks"]} if stored.get("per_task")
+                   else data.fingerprint())
+    name = run_name if stored.get("data") == fingerprint else f"{run_name}-test{sum(scores['n'].values())}"
+    result = {**stored, "accuracy": scores["accuracy"], "n": scores["n"],
+              "majority": majority_baseline(data.train, data.test),
+              "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"],
+              "data": fingerprint, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    path = Path(results_dir) / f"{name}.json"
+    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+    return path
+
+
 def _merge_scores(scores: list[dict]) -> dict:
     """The scores of disjoint task sets (`evaluate`'s accuracy, n, samples, examples_per_second) as one."""
     seconds = sum(sum(s["n"].values()) / s["examples_per_second"] for s in scores if s["examples_per_second"])

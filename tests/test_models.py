@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
 from graphllm.errors import GraphLLMError
-from graphllm.experiment import ExperimentData, evaluate_run, load_model, run, run_per_task
+from graphllm.experiment import (
+    ExperimentData,
+    evaluate_run,
+    load_model,
+    run,
+    run_per_task,
+    store_evaluation,
+    stored_result,
+)
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
@@ -266,6 +276,20 @@ def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, to
 
     scores = evaluate_run(tmp_path / "per-task", fewer, new_llm=new_llm, tokenizer=tokenizer)
     assert len(made) == 7 and scores["accuracy"] == longer["accuracy"] and scores["n"] == longer["n"]
+    stored = stored_result(tmp_path / "per-task")
+    same = store_evaluation(stored, "per-task", fewer, scores, tmp_path / "results")
+    assert same.name == "per-task.json" and json.loads(same.read_text())["data"] == longer["data"]
+    fewest = ExperimentData(data.train, data.validation, [d for d in fewer.test if d.task == "cycle_check"][:2]
+                            + [d for d in fewer.test if d.task == "edge_existence"][:2])
+    other = store_evaluation(stored, "per-task", fewest,
+                             evaluate_run(tmp_path / "per-task", fewest, new_llm=new_llm, tokenizer=tokenizer),
+                             tmp_path / "results")
+    kept = json.loads(other.read_text())
+    assert other.name == "per-task-test4.json" and kept["n"] == {"cycle_check": 2, "edge_existence": 2}
+    assert kept["train"] == longer["train"] and kept["per_task"] and kept["data"]["cycle_check"]["test"] == 2
+    assert json.loads(same.read_text())["n"] == longer["n"]  # the other sample got a file of its own
+    with pytest.raises(GraphLLMError, match="no readable results.json"):
+        stored_result(tmp_path / "per-task" / "missing")
     with pytest.raises(GraphLLMError, match="one model per task; pass one of them: .*cycle_check"):
         load_model(tmp_path / "per-task", llm=new_llm(), tokenizer=tokenizer)
     monkeypatch.setenv("WORLD_SIZE", "2")
@@ -286,3 +310,13 @@ def test_adapters_start_as_the_identity(tokenizer, qa):
         assert torch.allclose(before, after, atol=1e-6)
         assert len(adapters._hooks) == 2 * shape.layers
         adapters.remove()
+
+
+def test_eval_stores_results_only_for_a_trained_run_and_plain_accuracy(tmp_path, capsys):
+    from graphllm.cli import main
+
+    assert main(["eval", "--run", str(tmp_path), "--results", str(tmp_path), "--self-revise", "1"]) == 2
+    assert "evaluate with --self-revise without it" in capsys.readouterr().err
+    assert main(["eval", "--run", str(tmp_path), "--results", str(tmp_path)]) == 2  # before any model loads
+    assert "no readable results.json" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

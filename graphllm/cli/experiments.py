@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from graphllm.errors import GraphLLMError
+
 # (here, not in graphllm.devices: importing that imports torch, which `graphllm catalog` must not wait for)
 DEVICE_HELP = "cpu, cuda, cuda:N or auto (default: auto, the GPU when torch sees one)"
 
@@ -107,9 +109,14 @@ def _rounds(text: str) -> int:
 
 
 def _eval(args) -> int:
-    from graphllm.experiment import evaluate_run
+    from graphllm.experiment import evaluate_run, store_evaluation, stored_result
 
-    scores = evaluate_run(args.run, _experiment_data(args), llm_name=args.llm, self_revise=args.self_revise,
+    if args.results and args.self_revise:
+        raise GraphLLMError("--results stores plain accuracy for the leaderboard; evaluate with --self-revise "
+                            "without it (its figures are printed)")
+    stored = stored_result(args.run) if args.results else None
+    data = _experiment_data(args)
+    scores = evaluate_run(args.run, data, llm_name=args.llm, self_revise=args.self_revise,
                           progress=sys.stderr.isatty(), device=args.device)
     for task, accuracy in scores["accuracy"].items():
         print(f"{task:<20}{accuracy:>10.3f}{scores['n'][task]:>6}")
@@ -120,6 +127,8 @@ def _eval(args) -> int:
         for task, s in scores["self_revision"].items():
             print(f"{task:<20}{s['first_accuracy']:>8.3f}{s['final_accuracy']:>8.3f}{s['revised']:>9}"
                   f"{s['right_to_wrong']:>14}{s['wrong_to_right']:>14}{s['mean_rounds']:>13.2f}")
+    if stored is not None:
+        print(f"stored: {store_evaluation(stored, args.run.name, data, scores, args.results)}")
     return 0
 
 
@@ -189,6 +198,9 @@ def register(commands) -> None:
     ev.add_argument("--run", type=Path, required=True)
     ev.add_argument("--self-revise", type=_rounds, default=0, metavar="N",
                     help="SelFee: after each answer, at most N rounds of self-feedback and revision (default 0: off)")
+    ev.add_argument("--results", type=Path, metavar="DIR",
+                    help="also store the scores for the leaderboard: DIR/<run>.json on the run's own questions, "
+                         "DIR/<run>-test<N>.json on others (N test questions)")
     ev.set_defaults(func=_eval)
 
     from graphllm.cli import inference
