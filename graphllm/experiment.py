@@ -113,9 +113,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     atomic_write_text(run_dir / "recipe.json", recipe.model_dump_json(indent=2) + "\n")
     scores = evaluate(model, data.test, eval_collator, tokenizer, eval_batch_size, max_new_tokens, progress)
     result = {
-        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks,
-        "accuracy": scores["accuracy"], "n": scores["n"], "majority": majority_baseline(data.train, data.test),
-        "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"],
+        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks, **_scored(scores, data),
         "train": None if config is None else {
             "config": asdict(config), "steps": history.step, "examples": history.examples,
             "seconds": history.seconds, "train_loss": history.train_loss, "val_loss": history.val_loss,
@@ -125,6 +123,12 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     }
     _write_result(result, run_dir, results_dir)
     return result
+
+
+def _scored(scores: dict, data: ExperimentData) -> dict:
+    """A result's evaluation fields: `evaluate`'s scores on `data.test` beside the majority baseline."""
+    return {"accuracy": scores["accuracy"], "n": scores["n"], "majority": majority_baseline(data.train, data.test),
+            "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"]}
 
 
 def _write_result(result: dict, run_dir: Path, results_dir: str | Path | None) -> None:
@@ -267,10 +271,8 @@ def store_evaluation(stored: dict, run_name: str, data: ExperimentData, scores: 
     fingerprint = ({task: data.of_task(task).fingerprint() for task in stored["tasks"]} if stored.get("per_task")
                    else data.fingerprint())
     name = run_name if stored.get("data") == fingerprint else f"{run_name}-test{sum(scores['n'].values())}"
-    result = {**stored, "accuracy": scores["accuracy"], "n": scores["n"],
-              "majority": majority_baseline(data.train, data.test),
-              "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"],
-              "data": fingerprint, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    result = {**stored, **_scored(scores, data), "data": fingerprint,
+              "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     path = Path(results_dir) / f"{name}.json"
     atomic_write_text(path, json.dumps(result, indent=2) + "\n")
     return path
@@ -288,7 +290,7 @@ def _merge_scores(scores: list[dict]) -> dict:
 def per_task_parts(run_dir: Path) -> list[str]:
     """The tasks of a per-task run directory (`run_per_task`), or [] for any other directory."""
     try:
-        result = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        result = stored_result(run_dir)
+    except GraphLLMError:
         return []
     return list(result["tasks"]) if isinstance(result, dict) and result.get("per_task") else []
