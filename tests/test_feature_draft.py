@@ -164,3 +164,41 @@ def test_the_unrolled_training_pass_is_the_chain_decoding_grows():
             index, predicted, _ = steps[d - 1]
             where = int((index == c + d - 1).nonzero())
             torch.testing.assert_close(predicted[where], out[0, -1], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
+def test_the_draft_fed_its_prompt_row_by_row_holds_what_the_padded_batch_would(recipe, tokenizer, questions,
+                                                                              monkeypatch):
+    """On a CPU a batch of unequal prompts is fed to the draft one row at a time; its cache, mask and proposals are
+    the padded batch's, and speculative output stays plain greedy output."""
+    import graphllm.inference.drafts.feature as feature_module
+    from graphllm.inference.state import DecodeState
+
+    torch.manual_seed(0)
+    target = build_model(load_recipe(recipe), tiny_llm("llama", layers=2)).eval()
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text)
+    lengths = {len(collator([q]).input_ids[0]): q for q in questions}  # prompts of three lengths: left padding
+    batch = collator([lengths[n] for n in sorted(lengths)[:: max(1, len(lengths) // 3)][:3]])
+    model = FeatureDraftModel(target.llm, torch.arange(500)).eval()
+
+    def started(rows_apart: bool) -> tuple[FeatureDraft, DecodeState]:
+        monkeypatch.setattr(feature_module, "mostly_padding", lambda real: rows_apart)
+        draft = FeatureDraft(model)
+        with torch.no_grad():
+            state, _ = DecodeState.prefill(target, batch, keep_hidden=True)
+            draft.start(target, batch, state)
+        return draft, state
+
+    (padded, state), (apart, _) = started(False), started(True)
+    assert padded.mask.shape[1] > 0 and not bool(padded.mask.all())  # the rows differ in length
+    assert torch.equal(padded.mask, apart.mask)
+    real = padded.mask[:, None, :, None]
+    for a, b in zip(padded.cache.layers, apart.cache.layers, strict=True):
+        torch.testing.assert_close(a.keys * real, b.keys * real, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(a.values * real, b.values * real, atol=1e-5, rtol=1e-4)
+    roots, config = [1, 2, 3], GenerationConfig(max_new_tokens=8)
+    trees = [d.propose(state, roots, [[r] for r in roots], TreeShape.parse("2,1"), config, None)
+             for d in (padded, apart)]
+    assert torch.equal(trees[0].tokens, trees[1].tokens)
+    reference = generate(target, batch, config)
+    assert speculative_generate(target, batch, FeatureDraft(model), config, TreeShape.parse("1,1")) == reference

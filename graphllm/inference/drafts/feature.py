@@ -24,14 +24,15 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from transformers import Cache, DynamicCache
 
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import growable_cache
+from graphllm.inference.cache import GrowableLayer, growable_cache
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
-from graphllm.inference.state import DecodeState
+from graphllm.inference.state import DecodeState, mostly_padding
 from graphllm.inference.tree import TokenTree
 from graphllm.models.llm import LLMShape, cache_argument
 
@@ -79,14 +80,15 @@ class FeatureDraftModel(nn.Module):
             pass  # another layout: the layer starts from its random initialisation
 
     def forward(self, features: torch.Tensor, embeds: torch.Tensor, attention_mask: torch.Tensor,
-                position_ids: torch.Tensor, cache=None) -> tuple[torch.Tensor, torch.Tensor]:
+                position_ids: torch.Tensor, cache=None, logits: bool = True
+                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """features, embeds [B, n, H]; attention_mask [B, C] (2-D) or [B, 1, n, C] (additive); position_ids [B, n]
-        -> (predicted features [B, n, H], logits over the vocabulary subset [B, n, |S|])."""
+        -> (predicted features [B, n, H], logits over the vocabulary subset [B, n, |S|], None without `logits`)."""
         x = self.fc(torch.cat([features, embeds.to(features.dtype)], dim=-1))
         out = self.body(inputs_embeds=x, attention_mask=attention_mask, position_ids=position_ids,
                         use_cache=cache is not None, **{cache_argument(self.body): cache})
         hidden = out.last_hidden_state
-        return hidden, hidden @ self.head.to(hidden.dtype).T
+        return hidden, hidden @ self.head.to(hidden.dtype).T if logits else None
 
     def trainable_parameters(self) -> dict[str, torch.Tensor]:
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
@@ -143,18 +145,18 @@ class FeatureDraft(Draft):
     def _embed(self, state: DecodeState, tokens: torch.Tensor) -> torch.Tensor:
         return state.model.llm.get_input_embeddings()(tokens)
 
-    def _run(self, features, embeds, positions, attend, committed: int | None = None
-             ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _run(self, features, embeds, positions, attend, committed: int | None = None, logits: bool = True
+             ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Append a block of n slots to the draft's cache. `attend` [B, n, K] says which of the K slots after the
         first `committed` each slot sees (default: all committed slots, K = n); only a committed block (the
         default) extends the draft's mask, tree nodes are cut off again after the proposal."""
         n = features.shape[1]
         seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), attend], dim=-1)
         mask = additive_mask(seen, features.dtype)[:, None]
-        hidden, logits = self.model(features, embeds, mask, positions, self.cache)
+        hidden, scores = self.model(features, embeds, mask, positions, self.cache, logits=logits)
         if committed is None:
             self.mask = torch.cat([self.mask, attend.diagonal(dim1=1, dim2=2)], dim=1)
-        return hidden, logits
+        return hidden, scores
 
     def _truncate(self, length: int) -> None:
         for layer in self.cache.layers:
@@ -167,16 +169,38 @@ class FeatureDraft(Draft):
 
     def start(self, model, batch, state: DecodeState) -> None:
         """Feed the prompt: its features paired with the inputs that follow them (soft tokens included); the last
-        feature waits for the root."""
+        feature waits for the root. Only the draft's cache is needed from the prompt, not its guesses."""
         features, embeds, mask, positions = state.prompt
-        self.cache = growable_cache()
         self.mask = torch.zeros(features.shape[0], 0, dtype=torch.bool, device=features.device)
         n = features.shape[1] - 1
-        if n > 0:
-            valid = mask[:, :n] & mask[:, 1:]
-            causal = torch.ones(n, n, dtype=torch.bool, device=features.device).tril()
-            self._run(features[:, :n], embeds[:, 1:], positions[:, :n], causal[None] & valid[:, None, :])
+        valid = mask[:, :n] & mask[:, 1:]
+        if n > 0 and mostly_padding(valid):
+            self._start_rows_apart(features[:, :n], embeds[:, 1:], positions[:, :n], valid)
+        else:
+            self.cache = growable_cache()
+            if n > 0:
+                causal = torch.ones(n, n, dtype=torch.bool, device=features.device).tril()
+                self._run(features[:, :n], embeds[:, 1:], positions[:, :n], causal[None] & valid[:, None, :],
+                          logits=False)
         self.waiting = (features[:, n:], None, positions[:, n:], mask[:, n:])
+
+    def _start_rows_apart(self, features, embeds, positions, valid) -> None:
+        """The prompt of each row on its own, written into the slots the padded batch would have used (as the
+        target's prefill does on a CPU, see `DecodeState.prefill`): padding costs a CPU what real slots do."""
+        rows, n = valid.shape
+        layers = None
+        for row in range(rows):
+            slots = valid[row].nonzero().squeeze(1)
+            cache = DynamicCache()
+            self.model(features[row: row + 1, slots], embeds[row: row + 1, slots], None,
+                       positions[row: row + 1, slots], cache, logits=False)
+            if layers is None:
+                layers = [GrowableLayer.of_zeros(layer.keys, layer.values, rows, n) for layer in cache.layers]
+            for batch_layer, layer in zip(layers, cache.layers, strict=True):
+                batch_layer.keys[row].index_copy_(1, slots, layer.keys[0])
+                batch_layer.values[row].index_copy_(1, slots, layer.values[0])
+        self.cache = Cache(layers=layers)
+        self.mask = valid.clone()
 
     def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,
                 config: GenerationConfig, generator: torch.Generator | None) -> TokenTree:
