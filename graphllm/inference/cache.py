@@ -67,6 +67,18 @@ class GrowableLayer(DynamicLayer):
         self._key_buffer = self._value_buffer = None
 
 
+def scatter_row(layers: list[GrowableLayer] | None, cache: Cache, row: int, where: torch.Tensor, rows: int,
+                slots: int) -> list[GrowableLayer]:
+    """Write the keys and values of a one-row `cache` into row `row`, slots `where`, of a batch's `layers` (made
+    zero-filled with `rows` x `slots` slots when None): how a batch fed row by row gets its padded layout."""
+    if layers is None:
+        layers = [GrowableLayer.of_zeros(layer.keys, layer.values, rows, slots) for layer in cache.layers]
+    for batch_layer, layer in zip(layers, cache.layers, strict=True):
+        batch_layer.keys[row].index_copy_(1, where, layer.keys[0])
+        batch_layer.values[row].index_copy_(1, where, layer.values[0])
+    return layers
+
+
 def _capacity(needed: int) -> int:
     return needed + needed // 2 + 64  # amortised O(1) growth, and decoding rarely regrows at all
 

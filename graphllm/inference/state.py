@@ -13,7 +13,7 @@ import torch
 from transformers import Cache, DynamicCache
 
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import GrowableLayer, growable_cache, grows_in_place
+from graphllm.inference.cache import GrowableLayer, growable_cache, grows_in_place, scatter_row
 from graphllm.models.graph_llm import GraphLLM
 
 
@@ -175,12 +175,9 @@ def _prefill_rows_apart(model: GraphLLM, x, extra: dict):
         out = model._call(x.inputs_embeds[row: row + 1, slots], None, mask, x.position_ids[row: row + 1, slots],
                           cache, **extra)
         logits.append(out.logits[:, -1])
-        if layers is None:  # the batch's cache, written in place row by row: no second copy of it at the end
-            layers = [GrowableLayer.of_zeros(layer.keys, layer.values, rows, prefix + text) for layer in cache.layers]
+        # the batch's cache, written in place row by row: no second copy of it at the end
         where = torch.cat([torch.arange(prefix, device=slots.device), prefix + slots])
-        for batch_layer, layer in zip(layers, cache.layers, strict=True):
-            batch_layer.keys[row].index_copy_(1, where, layer.keys[0])
-            batch_layer.values[row].index_copy_(1, where, layer.values[0])
+        layers = scatter_row(layers, cache, row, where, rows, prefix + text)
         if keep_hidden:
             last = out.hidden_states[-1]
             if hidden is None:

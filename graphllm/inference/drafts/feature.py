@@ -29,7 +29,7 @@ from transformers import Cache, DynamicCache
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import GrowableLayer, growable_cache
+from graphllm.inference.cache import growable_cache, scatter_row
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.state import DecodeState, mostly_padding
@@ -194,11 +194,7 @@ class FeatureDraft(Draft):
             cache = DynamicCache()
             self.model(features[row: row + 1, slots], embeds[row: row + 1, slots], None,
                        positions[row: row + 1, slots], cache, logits=False)
-            if layers is None:
-                layers = [GrowableLayer.of_zeros(layer.keys, layer.values, rows, n) for layer in cache.layers]
-            for batch_layer, layer in zip(layers, cache.layers, strict=True):
-                batch_layer.keys[row].index_copy_(1, slots, layer.keys[0])
-                batch_layer.values[row].index_copy_(1, slots, layer.values[0])
+            layers = scatter_row(layers, cache, row, slots, rows, n)
         self.cache = Cache(layers=layers)
         self.mask = valid.clone()
 
