@@ -238,3 +238,27 @@ def test_prompts_run_row_by_row_leave_the_state_of_the_padded_batch(recipe, toke
         torch.testing.assert_close(ours.values * seen, theirs.values * seen, atol=1e-4, rtol=1e-4)
     text = padded.prompt[2][..., None]
     torch.testing.assert_close(apart.prompt[0] * text, padded.prompt[0] * text, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
+def test_finished_rows_leave_by_moving_a_row_not_copying_the_cache(recipe, tokenizer, questions):
+    from graphllm.inference.cache import row_order
+    from graphllm.inference.state import DecodeState
+
+    model = _model("llama", recipe)
+    batch = _batch(tokenizer, recipe, questions[:6])
+    assert row_order([0, 2, 4, 5], 6) == [0, 4, 2, 5] and row_order([3, 4, 5], 6) == [3, 4, 5]
+    with torch.no_grad():
+        state, _ = DecodeState.prefill(model, batch)
+        state.step(torch.zeros(6, dtype=torch.long))  # a step after the prefill: the cache is the growable one's
+        before = [(layer.keys.clone(), layer.values.clone()) for layer in state.cache.layers]
+        mask, buffers = state.mask.clone(), [layer._key_buffer.data_ptr() for layer in state.cache.layers]
+        order = row_order([1, 2, 4, 5], 6)  # rows 0 and 3 finished: 4 moves into 0, 5 into 3
+        state.select_rows(order)
+    assert order == [4, 1, 2, 5] and state.rows == order
+    dropped = int(mask[order].any(0).long().cumsum(0).eq(0).sum())  # leading slots the kept rows never use
+    assert torch.equal(state.mask, mask[order][:, dropped:])
+    for layer, (keys, values), pointer in zip(state.cache.layers, before, buffers, strict=True):
+        assert layer._key_buffer.data_ptr() >= pointer  # the same buffer (a view past the dropped slots)
+        assert torch.equal(layer.keys, keys[order][:, :, dropped:])
+        assert torch.equal(layer.values, values[order][:, :, dropped:])

@@ -66,6 +66,70 @@ class GrowableLayer(DynamicLayer):
         super().reset()
         self._key_buffer = self._value_buffer = None
 
+    def move_rows(self, moves: list[tuple[int, int]], rows: int) -> None:
+        """Copy row q onto row p for each (p, q) of `moves`, then keep the first `rows` rows: dropping a finished
+        row copies one row (the one moved into its place), not the cache. The caller makes sure no p is read."""
+        filled = self.keys.shape[-2]
+        for buffer in (self._key_buffer, self._value_buffer):
+            for p, q in moves:
+                buffer[p, :, :filled] = buffer[q, :, :filled]
+        self._key_buffer, self._value_buffer = self._key_buffer[:rows], self._value_buffer[:rows]
+        self.keys, self.values = self._key_buffer[:, :, :filled], self._value_buffer[:, :, :filled]
+
+    def drop_leading(self, count: int) -> None:
+        """Forget the first `count` slots (a view: the buffer now starts after them)."""
+        filled = self.keys.shape[-2]
+        self._key_buffer, self._value_buffer = self._key_buffer[:, :, count:], self._value_buffer[:, :, count:]
+        self.keys, self.values = self._key_buffer[:, :, : filled - count], self._value_buffer[:, :, : filled - count]
+
+
+def row_order(keep: list[int], rows: int) -> list[int]:
+    """The rows `keep` (of `rows`) in the order that is cheapest to make in place: a kept row among the first
+    len(keep) stays where it is, and each one beyond moves into the place of a dropped one."""
+    kept = set(keep)
+    holes = [p for p in range(len(keep)) if p not in kept]
+    order = list(range(len(keep)))
+    for p, q in zip(holes, [r for r in keep if r >= len(keep)], strict=True):
+        order[p] = q
+    return order
+
+
+def _moves(order: list[int]) -> list[tuple[int, int]] | None:
+    """(p, q) copies that turn the first len(order) rows into `order`, where every row written to was dropped
+    (as in a `row_order`); None where the rows must be gathered instead."""
+    kept = set(order)
+    moves = [(p, q) for p, q in enumerate(order) if p != q]
+    return moves if all(p not in kept for p, _ in moves) else None
+
+
+def _filled(layer) -> bool:
+    return getattr(layer, "keys", None) is not None and layer.keys.dim() == 4
+
+
+def select_rows(cache: Cache, order: list[int]) -> None:
+    """Keep the rows `order` of every layer, row i becoming what row order[i] was: moved in place where the
+    order allows it (`row_order`), else gathered."""
+    moves, index = _moves(order), None
+    for layer in cache.layers:
+        if not _filled(layer):
+            continue
+        if moves is not None and isinstance(layer, GrowableLayer) and layer._views_buffer():
+            layer.move_rows(moves, len(order))
+        else:
+            index = torch.tensor(order, device=layer.keys.device) if index is None else index
+            layer.keys, layer.values = layer.keys[index], layer.values[index]
+
+
+def drop_leading_slots(cache: Cache, count: int) -> None:
+    """Forget the first `count` slots of every layer (slots no row uses any more: the padding of rows gone)."""
+    for layer in cache.layers:
+        if not _filled(layer):
+            continue
+        if isinstance(layer, GrowableLayer) and layer._views_buffer():
+            layer.drop_leading(count)
+        else:
+            layer.keys, layer.values = layer.keys[:, :, count:], layer.values[:, :, count:]
+
 
 def scatter_row(layers: list[GrowableLayer] | None, cache: Cache, row: int, where: torch.Tensor, rows: int,
                 slots: int) -> list[GrowableLayer]:

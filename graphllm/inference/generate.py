@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from graphllm.inference.attention import grouped_sdpa
+from graphllm.inference.cache import row_order
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens
@@ -30,5 +31,8 @@ def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[lis
                     if not outputs.add(row, [token])]
             if not live:
                 return outputs.tokens
-            state.select_rows(live)
-            logits = state.step(tokens[live] if len(live) != tokens.shape[0] else tokens)
+            if len(live) != tokens.shape[0]:
+                order = row_order(live, state.batch_size)
+                state.select_rows(order)
+                tokens = tokens[order]
+            logits = state.step(tokens)

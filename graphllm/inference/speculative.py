@@ -17,6 +17,7 @@ import torch
 
 from graphllm.inference.attention import grouped_sdpa
 from graphllm.inference.budget import TreeBudget
+from graphllm.inference.cache import row_order
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.packed import packed_linears
@@ -74,9 +75,10 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
         live = [i for i, root in enumerate(roots) if not outputs.add(i, [root])]
         while live:
             if len(live) != state.batch_size:
-                state.select_rows(live)
-                draft.select_rows(live)
-                roots = [roots[i] for i in live]
+                order = row_order(live, state.batch_size)
+                state.select_rows(order)
+                draft.select_rows(order)
+                roots = [roots[i] for i in order]
             contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
             proposed = draft.propose(state, roots, contexts, grown, config, generator)
             tree = budget.choose(proposed) if budget is not None else proposed

@@ -13,7 +13,14 @@ import torch
 from transformers import Cache, DynamicCache
 
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import GrowableLayer, growable_cache, grows_in_place, scatter_row
+from graphllm.inference.cache import (
+    GrowableLayer,
+    drop_leading_slots,
+    growable_cache,
+    grows_in_place,
+    scatter_row,
+    select_rows,
+)
 from graphllm.models.graph_llm import GraphLLM
 
 
@@ -120,20 +127,20 @@ class DecodeState:
         if layers is None:
             self.mask = self.mask[:, :length]
 
-    def select_rows(self, keep: list[int]) -> None:
-        """Keep only some rows (the others finished), and drop slots no remaining row uses."""
-        if len(keep) == self.batch_size:
+    def select_rows(self, order: list[int]) -> None:
+        """Keep only some rows (the others finished), row i becoming what row order[i] was (`row_order` gives
+        the order that moves least), and drop the leading slots no remaining row uses."""
+        if order == list(range(self.batch_size)):
             return
-        index = torch.tensor(keep, device=self.mask.device)
+        select_rows(self.cache, order)
+        index = torch.tensor(order, device=self.mask.device)
         self.mask = self.mask[index]
         self.next_position = self.next_position[index]
-        self.rows = [self.rows[i] for i in keep]
-        self._map_layers(lambda t: t[index])
-        used = self.mask.any(0)
-        if not bool(used.all()):
-            slots = used.nonzero().squeeze(-1)
-            self._map_layers(lambda t: t[:, :, slots])
-            self.mask = self.mask[:, slots]
+        self.rows = [self.rows[i] for i in order]
+        unused = int(self.mask.any(0).long().cumsum(0).eq(0).sum())  # slots before the first one any row uses
+        if unused:
+            drop_leading_slots(self.cache, unused)
+            self.mask = self.mask[:, unused:]
 
 
 def _rows_apart_pays(x) -> bool:

@@ -39,7 +39,7 @@ class Draft(ABC):
         """Called after verification with the tokens each live row committed (the bonus token last)."""
 
     def select_rows(self, keep: list[int]) -> None:  # noqa: B027 - optional hook
-        """Called when finished rows leave the batch."""
+        """Called when finished rows leave the batch: row i becomes what row keep[i] was."""
 
 
 Forward = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],

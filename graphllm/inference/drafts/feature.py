@@ -29,7 +29,7 @@ from transformers import Cache, DynamicCache
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import growable_cache, scatter_row
+from graphllm.inference.cache import growable_cache, scatter_row, select_rows
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.state import DecodeState, mostly_padding
@@ -240,10 +240,8 @@ class FeatureDraft(Draft):
         self.waiting = (features, following.to(valid.device), positions, valid)
 
     def select_rows(self, keep: list[int]) -> None:
+        select_rows(self.cache, keep)
         index = torch.tensor(keep, device=self.mask.device)
         self.mask = self.mask[index]
-        for layer in self.cache.layers:
-            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                layer.keys, layer.values = layer.keys[index], layer.values[index]
         if self.waiting is not None:
             self.waiting = tuple(None if t is None else t[index] for t in self.waiting)
