@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import time
+import types
 
 import pytest
 import torch
@@ -15,6 +17,14 @@ from graphllm.inference import packed
 from graphllm.inference.packed import packed_linears
 
 pytestmark = pytest.mark.skipif(not packed.available(), reason="this PyTorch build has no oneDNN linear")
+
+
+@pytest.fixture(autouse=True)
+def packed_is_faster(monkeypatch, request):
+    """oneDNN chosen for every row count (which one is faster is measured on the machine, and tiny test layers
+    would make the choice a coin toss), except in the tests of that measurement."""
+    if "measure" not in request.node.name:
+        monkeypatch.setattr(packed, "_packed_faster", lambda module, rows: True)
 
 
 def _counting(monkeypatch) -> list[int]:
@@ -132,3 +142,44 @@ def test_decoding_gives_the_same_tokens_packed_or_not():
     plain = generate(model, batch, dataclasses.replace(config, packed_weights=False))
     assert generate(model, batch, config) == plain
     assert speculative_generate(model, batch, make_draft("early-exit:1"), config, TreeShape.parse("1,2,1")) == plain
+
+
+def test_the_faster_kernel_is_measured_once_per_shape_and_row_count(monkeypatch):
+    measured = []
+
+    def measure(weight, packed_weight, rows):
+        measured.append((*weight.shape, rows))
+        return rows > 1  # as on the Xeon: MKL for one row, oneDNN from there on
+
+    monkeypatch.setattr(packed, "measure_packed_faster", measure)
+    monkeypatch.setattr(packed, "_PACKED_FASTER", {})
+    torch.manual_seed(0)
+    layer = nn.Linear(48, 80)
+    calls = _counting(monkeypatch)
+    with torch.no_grad(), packed_linears(layer):
+        one = torch.randn(1, 1, 48)
+        assert torch.equal(layer(one), F.linear(one, layer.weight, layer.bias)) and not calls  # MKL's own numbers
+        layer(one)
+        layer(torch.randn(3, 48))
+        layer(torch.randn(2, 2, 48))  # 4 rows: the bucket of 3
+        layer(torch.randn(packed.CALIBRATED_ROWS + 1, 48))  # above the calibrated rows: oneDNN, unmeasured
+    assert measured == [(80, 48, 1), (80, 48, 4)]
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("slow", ["mkl", "onednn"])
+def test_the_measurement_picks_the_kernel_that_runs_faster(slow, monkeypatch):
+    def slowed(fn):
+        def run(*args):
+            time.sleep(0.002)
+            return fn(*args)
+        return run
+
+    weight = torch.randn(16, 8)
+    packed_weight = torch.ops.mkldnn._reorder_linear_weight(weight, None)
+    if slow == "mkl":
+        monkeypatch.setattr(packed, "F", types.SimpleNamespace(linear=slowed(F.linear)))
+    else:
+        ops = types.SimpleNamespace(_linear_pointwise=slowed(torch.ops.mkldnn._linear_pointwise))
+        monkeypatch.setattr(packed.torch.ops, "mkldnn", ops)
+    assert packed.measure_packed_faster(weight, packed_weight, 2) == (slow == "mkl")

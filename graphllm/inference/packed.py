@@ -10,14 +10,23 @@ and 122 us, and 4.3 ms for the head at one or two rows: the cost stays close to 
 Measured on SmolLM2-135M with a 917-token prompt: a one-token step 60.7 -> 49.4 ms, a 4-token pass
 1.66 -> 1.19 steps.
 
+Other CPUs rank them otherwise: on a 2-core Intel Xeon (AVX-512), MKL took 12 and 10 us for one and two rows of
+the 576x576 projection where oneDNN took 24 and 31, and plain greedy decoding at batch 1 ran 1.25x faster on
+MKL, while from 4 rows of the LM head on oneDNN won (8.9 -> 4.4 ms at 4 rows, 14.4 -> 5.5 ms at 8). So for up to
+`CALIBRATED_ROWS` rows the faster of the two is measured once per weight shape and row count (rounded up to a
+power of two) on the machine itself, and kept for the process; above that oneDNN won for every weight on both.
+
 Inside `packed_linears(...)`, every `nn.Linear` of the given modules runs on a packed copy of its weight when
-no gradient is needed, the input is float32 on the CPU and it has at most `MAX_ROWS` rows (longer prompts run
-as before: there MKL is as fast). The packed copies are made on first use and kept, per module, until its
-weight changes (an optimizer step or `load_state_dict` bumps the tensor's version) or the module is freed.
+no gradient is needed, the input is float32 on the CPU, it has at most `MAX_ROWS` rows (longer prompts run
+as before: there MKL is as fast) and oneDNN is the faster there. The packed copies are made on first use and
+kept, per module, until its weight changes (an optimizer step or `load_state_dict` bumps the tensor's version)
+or the module is freed.
 """
 
 from __future__ import annotations
 
+import statistics
+import time
 import types
 import weakref
 from contextlib import ExitStack, contextmanager
@@ -27,10 +36,13 @@ import torch.nn.functional as F
 from torch import nn
 
 MAX_ROWS = 512  # up to here oneDNN was at least as fast as MKL for every weight of SmolLM2 (64 rows: 0.73 vs 0.93 ms)
+CALIBRATED_ROWS = 32  # up to here which of the two is faster depends on the CPU, so it is measured
 
 # module -> ((weight's data pointer, version), packed weight); weak, so a freed model frees its packed copies
 _PACKED: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], torch.Tensor]] = weakref.WeakKeyDictionary()
 _SUPPORTED: bool | None = None
+# (out features, in features, rows rounded up to a power of two) -> whether oneDNN on packed weights was faster
+_PACKED_FASTER: dict[tuple[int, int, int], bool] = {}
 
 
 def available() -> bool:
@@ -56,10 +68,41 @@ def _packed_weight(module: nn.Linear) -> torch.Tensor:
     return cached[1]
 
 
+def measure_packed_faster(weight: torch.Tensor, packed: torch.Tensor, rows: int, repeats: int = 7) -> bool:
+    """Whether oneDNN on `packed` beats MKL on `weight` for `rows` rows on this machine (median of `repeats`
+    interleaved timings each, after two warm-up runs)."""
+    x = torch.randn(rows, weight.shape[1], dtype=weight.dtype)
+
+    def mkl():
+        return F.linear(x, weight)
+
+    def onednn():
+        return torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+
+    times = {mkl: [], onednn: []}
+    for _ in range(repeats + 2):
+        for fn, seen in times.items():
+            start = time.perf_counter()
+            fn()
+            seen.append(time.perf_counter() - start)
+    return statistics.median(times[onednn][2:]) < statistics.median(times[mkl][2:])
+
+
+def _packed_faster(module: nn.Linear, rows: int) -> bool:
+    bucket = 1 << max(rows - 1, 0).bit_length()
+    if bucket > CALIBRATED_ROWS:
+        return True
+    key = (*module.weight.shape, bucket)
+    if key not in _PACKED_FASTER:
+        _PACKED_FASTER[key] = measure_packed_faster(module.weight.detach(), _packed_weight(module), bucket)
+    return _PACKED_FASTER[key]
+
+
 def _forward(module: nn.Linear, x: torch.Tensor) -> torch.Tensor:
     weight = module.weight
+    rows = x.numel() // x.shape[-1]
     if (torch.is_grad_enabled() or x.device.type != "cpu" or x.dtype != torch.float32
-            or weight.dtype != torch.float32 or x.numel() > MAX_ROWS * x.shape[-1]):
+            or weight.dtype != torch.float32 or rows > MAX_ROWS or not _packed_faster(module, rows)):
         return F.linear(x, weight, module.bias)
     bias = module.bias.detach() if module.bias is not None else None
     return torch.ops.mkldnn._linear_pointwise(x, _packed_weight(module), bias, "none", [], "")
