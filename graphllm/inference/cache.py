@@ -102,17 +102,17 @@ def _moves(order: list[int]) -> list[tuple[int, int]] | None:
     return moves if all(p not in kept for p, _ in moves) else None
 
 
-def _filled(layer) -> bool:
-    return getattr(layer, "keys", None) is not None and layer.keys.dim() == 4
+def filled_layers(cache: Cache, layers: int | None = None) -> list:
+    """The layers of `cache` (of its first `layers`, default all) that hold keys and values."""
+    return [layer for layer in cache.layers[:layers] if getattr(layer, "keys", None) is not None
+            and layer.keys.dim() == 4]
 
 
 def select_rows(cache: Cache, order: list[int]) -> None:
     """Keep the rows `order` of every layer, row i becoming what row order[i] was: moved in place where the
     order allows it (`row_order`), else gathered."""
     moves, index = _moves(order), None
-    for layer in cache.layers:
-        if not _filled(layer):
-            continue
+    for layer in filled_layers(cache):
         if moves is not None and isinstance(layer, GrowableLayer) and layer._views_buffer():
             layer.move_rows(moves, len(order))
         else:
@@ -122,9 +122,7 @@ def select_rows(cache: Cache, order: list[int]) -> None:
 
 def drop_leading_slots(cache: Cache, count: int) -> None:
     """Forget the first `count` slots of every layer (slots no row uses any more: the padding of rows gone)."""
-    for layer in cache.layers:
-        if not _filled(layer):
-            continue
+    for layer in filled_layers(cache):
         if isinstance(layer, GrowableLayer) and layer._views_buffer():
             layer.drop_leading(count)
         else:

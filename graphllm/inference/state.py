@@ -16,6 +16,7 @@ from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import (
     GrowableLayer,
     drop_leading_slots,
+    filled_layers,
     growable_cache,
     grows_in_place,
     scatter_row,
@@ -99,9 +100,8 @@ class DecodeState:
 
     def _map_layers(self, fn, layers: int | None = None) -> None:
         """Apply `fn` to the keys and values of the first `layers` filled cache layers (default all)."""
-        for layer in self.cache.layers[:layers]:
-            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                layer.keys, layer.values = fn(layer.keys), fn(layer.values)
+        for layer in filled_layers(self.cache, layers):
+            layer.keys, layer.values = fn(layer.keys), fn(layer.values)
 
     def compact(self, start: int, keep: torch.Tensor, valid: torch.Tensor) -> None:
         """Keep, of the block that begins at slot `start`, the slots `keep` [B, m] (relative to `start`) in that

@@ -29,7 +29,7 @@ from transformers import Cache, DynamicCache
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.cache import growable_cache, scatter_row, select_rows
+from graphllm.inference.cache import filled_layers, growable_cache, scatter_row, select_rows
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.state import DecodeState, mostly_padding
@@ -159,9 +159,8 @@ class FeatureDraft(Draft):
         return hidden, scores
 
     def _truncate(self, length: int) -> None:
-        for layer in self.cache.layers:
-            if getattr(layer, "keys", None) is not None and layer.keys.dim() == 4:
-                layer.keys, layer.values = layer.keys[:, :, :length], layer.values[:, :, :length]
+        for layer in filled_layers(self.cache):
+            layer.keys, layer.values = layer.keys[:, :, :length], layer.values[:, :, :length]
         self.mask = self.mask[:, :length]
 
     def modules(self) -> list[nn.Module]:
