@@ -154,17 +154,18 @@ def test_the_faster_kernel_is_measured_once_per_shape_and_row_count(monkeypatch)
     monkeypatch.setattr(packed, "measure_packed_faster", measure)
     monkeypatch.setattr(packed, "_PACKED_FASTER", {})
     torch.manual_seed(0)
-    layer = nn.Linear(48, 80)
+    layer, tiny = nn.Linear(256, 320), nn.Linear(48, 80)
     calls = _counting(monkeypatch)
-    with torch.no_grad(), packed_linears(layer):
-        one = torch.randn(1, 1, 48)
+    with torch.no_grad(), packed_linears(layer, tiny):
+        one = torch.randn(1, 1, 256)
         assert torch.equal(layer(one), F.linear(one, layer.weight, layer.bias)) and not calls  # MKL's own numbers
         layer(one)
-        layer(torch.randn(3, 48))
-        layer(torch.randn(2, 2, 48))  # 4 rows: the bucket of 3
-        layer(torch.randn(packed.CALIBRATED_ROWS + 1, 48))  # above the calibrated rows: oneDNN, unmeasured
-    assert measured == [(80, 48, 1), (80, 48, 4)]
-    assert len(calls) == 3
+        layer(torch.randn(3, 256))
+        layer(torch.randn(2, 2, 256))  # 4 rows: the bucket of 3
+        layer(torch.randn(packed.CALIBRATED_ROWS + 1, 256))  # above the calibrated rows: oneDNN, unmeasured
+        tiny(torch.randn(1, 48))  # too small to time: oneDNN, unmeasured
+    assert measured == [(320, 256, 1), (320, 256, 4)]
+    assert len(calls) == 4
 
 
 @pytest.mark.parametrize("slow", ["mkl", "onednn"])

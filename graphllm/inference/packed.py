@@ -14,7 +14,8 @@ Other CPUs rank them otherwise: on a 2-core Intel Xeon (AVX-512), MKL took 12 an
 the 576x576 projection where oneDNN took 24 and 31, and plain greedy decoding at batch 1 ran 1.25x faster on
 MKL, while from 4 rows of the LM head on oneDNN won (8.9 -> 4.4 ms at 4 rows, 14.4 -> 5.5 ms at 8). So for up to
 `CALIBRATED_ROWS` rows the faster of the two is measured once per weight shape and row count (rounded up to a
-power of two) on the machine itself, and kept for the process; above that oneDNN won for every weight on both.
+power of two) on the machine itself, and kept for the process; above that oneDNN won for every weight on both
+(and tiny weights, see `CALIBRATED_SIZE`, run on it unmeasured).
 
 Inside `packed_linears(...)`, every `nn.Linear` of the given modules runs on a packed copy of its weight when
 no gradient is needed, the input is float32 on the CPU, it has at most `MAX_ROWS` rows (longer prompts run
@@ -37,6 +38,9 @@ from torch import nn
 
 MAX_ROWS = 512  # up to here oneDNN was at least as fast as MKL for every weight of SmolLM2 (64 rows: 0.73 vs 0.93 ms)
 CALIBRATED_ROWS = 32  # up to here which of the two is faster depends on the CPU, so it is measured
+# Weights smaller than this (tiny test models) run packed unmeasured: a timing of a few microseconds is a coin
+# toss, and a coin toss would make which kernel's rounding a run gets differ from run to run.
+CALIBRATED_SIZE = 1 << 16
 
 # module -> ((weight's data pointer, version), packed weight); weak, so a freed model frees its packed copies
 _PACKED: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], torch.Tensor]] = weakref.WeakKeyDictionary()
@@ -69,8 +73,9 @@ def _packed_weight(module: nn.Linear) -> torch.Tensor:
 
 
 def measure_packed_faster(weight: torch.Tensor, packed: torch.Tensor, rows: int, repeats: int = 7) -> bool:
-    """Whether oneDNN on `packed` beats MKL on `weight` for `rows` rows on this machine (median of `repeats`
-    interleaved timings each, after two warm-up runs)."""
+    """Whether oneDNN on `packed` is the one to use for `rows` rows of `weight` on this machine: unless MKL is
+    clearly faster (by a tenth, on the median of `repeats` interleaved timings each, after two warm-up runs), so
+    that where the two are even (the LM head at one row on the Xeon) every run makes the same choice."""
     x = torch.randn(rows, weight.shape[1], dtype=weight.dtype)
 
     def mkl():
@@ -85,12 +90,12 @@ def measure_packed_faster(weight: torch.Tensor, packed: torch.Tensor, rows: int,
             start = time.perf_counter()
             fn()
             seen.append(time.perf_counter() - start)
-    return statistics.median(times[onednn][2:]) < statistics.median(times[mkl][2:])
+    return not statistics.median(times[mkl][2:]) < 0.9 * statistics.median(times[onednn][2:])
 
 
 def _packed_faster(module: nn.Linear, rows: int) -> bool:
     bucket = 1 << max(rows - 1, 0).bit_length()
-    if bucket > CALIBRATED_ROWS:
+    if bucket > CALIBRATED_ROWS or module.weight.numel() < CALIBRATED_SIZE:
         return True
     key = (*module.weight.shape, bucket)
     if key not in _PACKED_FASTER:
