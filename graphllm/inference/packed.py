@@ -13,9 +13,9 @@ Measured on SmolLM2-135M with a 917-token prompt: a one-token step 60.7 -> 49.4 
 Other CPUs rank them otherwise: on a 2-core Intel Xeon (AVX-512), MKL took 12 and 10 us for one and two rows of
 the 576x576 projection where oneDNN took 24 and 31, and plain greedy decoding at batch 1 ran 1.25x faster on
 MKL, while from 4 rows of the LM head on oneDNN won (8.9 -> 4.4 ms at 4 rows, 14.4 -> 5.5 ms at 8). So for up to
-`CALIBRATED_ROWS` rows the faster of the two is measured once per weight shape and row count (rounded up to a
-power of two) on the machine itself, and kept for the process; above that oneDNN won for every weight on both
-(and tiny weights, see `CALIBRATED_SIZE`, run on it unmeasured).
+`CALIBRATED_ROWS` rows the two are timed once per weight shape and row count (rounded up to a power of two) on
+the machine itself, and MKL kept for the process where it is clearly faster; above that oneDNN won for every
+weight on both (and tiny weights, see `CALIBRATED_SIZE`, run on it untimed).
 
 Inside `packed_linears(...)`, every `nn.Linear` of the given modules runs on a packed copy of its weight when
 no gradient is needed, the input is float32 on the CPU, it has at most `MAX_ROWS` rows (longer prompts run
@@ -45,7 +45,7 @@ CALIBRATED_SIZE = 1 << 16
 # module -> ((weight's data pointer, version), packed weight); weak, so a freed model frees its packed copies
 _PACKED: weakref.WeakKeyDictionary[nn.Linear, tuple[tuple[int, int], torch.Tensor]] = weakref.WeakKeyDictionary()
 _SUPPORTED: bool | None = None
-# (out features, in features, rows rounded up to a power of two) -> whether oneDNN on packed weights was faster
+# (out features, in features, rows rounded up to a power of two) -> whether to run on oneDNN (see measure_packed_faster)
 _PACKED_FASTER: dict[tuple[int, int, int], bool] = {}
 
 
