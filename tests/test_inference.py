@@ -259,6 +259,7 @@ def test_finished_rows_leave_by_moving_a_row_not_copying_the_cache(recipe, token
     dropped = int(mask[order].any(0).long().cumsum(0).eq(0).sum())  # leading slots the kept rows never use
     assert torch.equal(state.mask, mask[order][:, dropped:])
     for layer, (keys, values), pointer in zip(state.cache.layers, before, buffers, strict=True):
-        assert layer._key_buffer.data_ptr() >= pointer  # the same buffer (a view past the dropped slots)
+        buffer = layer._key_buffer  # the same buffer, viewed past the dropped slots
+        assert buffer.data_ptr() == pointer + dropped * buffer.stride(2) * buffer.element_size()
         assert torch.equal(layer.keys, keys[order][:, :, dropped:])
         assert torch.equal(layer.values, values[order][:, :, dropped:])
