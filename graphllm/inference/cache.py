@@ -83,9 +83,9 @@ class GrowableLayer(DynamicLayer):
         self.keys, self.values = self._key_buffer[:, :, : filled - count], self._value_buffer[:, :, : filled - count]
 
 
-def row_order(keep: list[int], rows: int) -> list[int]:
-    """The rows `keep` (of `rows`) in the order that is cheapest to make in place: a kept row among the first
-    len(keep) stays where it is, and each one beyond moves into the place of a dropped one."""
+def row_order(keep: list[int]) -> list[int]:
+    """The rows `keep` in the order that is cheapest to make in place: a kept row among the first len(keep) stays
+    where it is, and each one beyond moves into the place of a dropped one."""
     kept = set(keep)
     holes = [p for p in range(len(keep)) if p not in kept]
     order = list(range(len(keep)))

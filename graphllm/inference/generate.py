@@ -32,7 +32,7 @@ def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[lis
             if not live:
                 return outputs.tokens
             if len(live) != tokens.shape[0]:
-                order = row_order(live, state.batch_size)
+                order = row_order(live)
                 state.select_rows(order)
                 tokens = tokens[order]
             logits = state.step(tokens)

@@ -75,7 +75,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
         live = [i for i, root in enumerate(roots) if not outputs.add(i, [root])]
         while live:
             if len(live) != state.batch_size:
-                order = row_order(live, state.batch_size)
+                order = row_order(live)
                 state.select_rows(order)
                 draft.select_rows(order)
                 roots = [roots[i] for i in order]
