@@ -4,6 +4,7 @@ output stays exactly plain greedy output, from text, soft tokens and prefixes, o
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -202,3 +203,53 @@ def test_the_draft_fed_its_prompt_row_by_row_holds_what_the_padded_batch_would(r
     assert torch.equal(trees[0].tokens, trees[1].tokens)
     reference = generate(target, batch, config)
     assert speculative_generate(target, batch, FeatureDraft(model), config, TreeShape.parse("1,1")) == reference
+
+
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
+def test_kept_answers_survive_an_interruption_and_are_only_reused_for_the_same_target(recipe, tokenizer, questions,
+                                                                                    tmp_path, monkeypatch):
+    import graphllm.inference.target_answers as answers
+
+    torch.manual_seed(0)
+    target = build_model(load_recipe(recipe), tiny_llm("llama", layers=2)).eval()
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text,
+                             max_prompt_tokens=40)
+    stop, keep = [tokenizer.eos_token_id], tmp_path / "answers.json"
+    fresh = target_sequences(target, questions[:5], collator, 12, stop, batch_size=2)
+    answer_batch, calls = answers._answer_batch, []
+
+    def counted(model, chunk, *args):
+        calls.append(len(chunk))
+        if len(calls) == interrupt_at:
+            raise KeyboardInterrupt
+        return answer_batch(model, chunk, *args)
+
+    monkeypatch.setattr(answers, "_answer_batch", counted)
+    interrupt_at = 2
+    with pytest.raises(KeyboardInterrupt):
+        target_sequences(target, questions[:5], collator, 12, stop, batch_size=2, keep=keep)
+    assert len(json.loads(keep.read_text())["answers"]) == 2  # the first batch's answers were kept
+
+    calls.clear()
+    interrupt_at = None
+    resumed = target_sequences(target, questions[:5], collator, 12, stop, batch_size=2, keep=keep)
+    assert calls == [2, 1]  # only the three prompts not answered yet
+    for a, b in zip(fresh, resumed, strict=True):
+        assert a.answer_start == b.answer_start
+        torch.testing.assert_close(a.features, b.features, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(a.embeds, b.embeds)
+        assert a.positions.tolist() == b.positions.tolist() and a.predictions.tolist() == b.predictions.tolist()
+
+    calls.clear()
+    assert len(target_sequences(target, questions[:5], collator, 12, stop, batch_size=2, keep=keep)) == 5
+    assert calls == []  # every answer kept
+    target_sequences(target, questions[:5], collator, 16, stop, batch_size=2, keep=keep)
+    assert calls == [2, 2, 1]  # longer answers: nothing reused
+    calls.clear()
+    with torch.no_grad():
+        next(target.parameters()).add_(0.01)  # another target
+    target_sequences(target, questions[:5], collator, 16, stop, batch_size=2, keep=keep)
+    assert calls == [2, 2, 1]
+    keep.write_text("{not json")
+    with pytest.raises(GraphLLMError, match="delete it"):
+        target_sequences(target, questions[:5], collator, 16, stop, keep=keep)

@@ -122,11 +122,13 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
                                   encoders=("adjacency", "incident"))
     collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
                              system_prompt=recipe.system_prompt)
+    out = args.out or Path(args.run) / "feature-draft"
+    out.mkdir(parents=True, exist_ok=True)
     sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
-                                 progress=progress)
+                                 progress=progress, keep=out / "answers.json",
+                                 log=lambda msg: print(msg, file=sys.stderr))
     config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
     draft, history = train_feature_draft(model, sequences, config, progress=progress)
-    out = args.out or Path(args.run) / "feature-draft"
     save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
                                     "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
                                     "held_out_accuracy": history.accuracy, "held_out_chain": history.chain,
@@ -217,7 +219,9 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     dist.add_argument("--prompts", type=int, default=480,
                       help="feature: long-answer prompts the target answers for training (default %(default)s: "
                            "about 45 minutes on 2 CPU cores, 30 of them answering; 160 take a third of that and "
-                           "gave 3.38 instead of 3.57 held-out tokens per pass at depth 3)")
+                           "gave 3.38 instead of 3.57 held-out tokens per pass at depth 3). The answers are kept in "
+                           "OUT/answers.json as they come: a run that was interrupted, or that trains again with "
+                           "other settings, answers only the prompts not answered yet")
     dist.add_argument("--max-new-tokens", type=int, default=128,
                       help="feature: answer length (default %(default)s)")
     dist.add_argument("--epochs", type=int, default=10, help="feature: passes over the answers (default %(default)s)")

@@ -2,8 +2,9 @@
 
 1. The target answers the training prompts (greedy; with the n-gram draft, which changes nothing but time),
    and the passes that decode them give its last hidden states f_t along prompt and answer, its input
-   embeddings and its greedy next tokens.
-3. The draft learns, at every position, f_{t+1} from (f_{<=t}, e_{<=t+1}) (smooth L1, with a little noise on
+   embeddings and its greedy next tokens (`target_answers.py`, which keeps the answers so that a second run
+   answers only new prompts).
+2. The draft learns, at every position, f_{t+1} from (f_{<=t}, e_{<=t+1}) (smooth L1, with a little noise on
    its input features) and the target's token from its predicted feature through the target's head
    (cross-entropy). Deeper in the tree it reads its own predicted features, so training unrolls the way
    decoding runs (a "training-time test", as in HASS and EAGLE-3): step d feeds the features predicted at step
@@ -24,10 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.feature import FeatureDraftModel
-from graphllm.inference.drafts.ngram import NGramDraft
-from graphllm.inference.speculative import speculative_generate
+from graphllm.inference.target_answers import Sequence, target_sequences
+
+__all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "target_sequences", "train_feature_draft"]
 
 
 @dataclass
@@ -47,15 +48,6 @@ class FeatureDistillConfig:
 
 
 @dataclass
-class Sequence:
-    features: torch.Tensor  # [T, H] target's last hidden states
-    embeds: torch.Tensor  # [T, H] its input embeddings (soft tokens included)
-    positions: torch.Tensor  # [T]
-    predictions: torch.Tensor  # [T] target's greedy next token at each position
-    answer_start: int  # first position whose prediction is a generated token's successor
-
-
-@dataclass
 class FeatureDistillHistory:
     loss: list[float] = field(default_factory=list)
     accuracy: float = 0.0  # top-1 agreement with the target's next-next token on held-out answers
@@ -64,56 +56,6 @@ class FeatureDistillHistory:
     # 1 + their sum is the expected tokens per target pass with a chain of that depth.
     chain: list[float] = field(default_factory=list)
     seconds: float = 0.0
-
-
-class _Recorder(NGramDraft):
-    """The n-gram draft, keeping what the target computes anyway while it answers: its last hidden states over
-    the prompt and over every slot it keeps, and the token it chose after each (the next committed token)."""
-
-    needs_hidden = True
-
-    def start(self, model, batch, state) -> None:
-        features, embeds, mask, positions = state.prompt
-        self.prompts = [(f[m], e[m], p[m]) for f, e, m, p in zip(features, embeds, mask, positions, strict=True)]
-        self.features: list[list[torch.Tensor]] = [[] for _ in self.prompts]
-        self.following: list[list[int]] = [[] for _ in self.prompts]
-
-    def commit(self, state, accepted: list[list[int]]) -> None:
-        for i, row in enumerate(state.rows):  # kept slots: the root and the accepted path, in order
-            self.features[row].append(state.hidden[i, : len(accepted[i])])
-            self.following[row] += accepted[i]
-
-
-@torch.no_grad()
-def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_ids: list[int], batch_size: int = 8,
-                     progress: bool = False) -> list[Sequence]:
-    """The target's answers to `prompts` and its features along prompt + answer, from the passes that decode the
-    answers (a teacher-forced pass over prompt + answer gives the same features, for the cost of another prompt)."""
-    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stop_ids)
-    chunks = [prompts[i:i + batch_size] for i in range(0, len(prompts), batch_size)]
-    if progress:
-        from tqdm import tqdm
-
-        chunks = tqdm(chunks, unit="batch", desc="target answers")
-    embed, head = model.llm.get_input_embeddings(), model.llm.get_output_embeddings()
-    sequences = []
-    for chunk in chunks:
-        recorder = _Recorder()
-        answers = speculative_generate(model, collator(chunk).to(model.device), recorder, config,
-                                       TreeShape.parse("1,1,3,1,1"))
-        for row, answer in enumerate(answers):
-            features, embeds, positions = recorder.prompts[row]
-            fed = torch.cat([features[:0], *recorder.features[row]])
-            # slot j fed answer token j; past the answer (tokens after a stop, or past the length) nothing counts
-            kept = min(len(fed), len(answer))
-            tokens = torch.tensor(answer[:kept], dtype=torch.long, device=features.device)
-            predictions = torch.cat([head(part).argmax(-1) for part in features.split(256)])
-            sequences.append(Sequence(
-                torch.cat([features, fed[:kept]]), torch.cat([embeds, embed(tokens).to(embeds.dtype)]),
-                torch.cat([positions, positions[-1] + 1 + torch.arange(kept, device=positions.device)]),
-                torch.cat([predictions, torch.tensor(recorder.following[row][:kept], device=predictions.device)]),
-                len(features)))
-    return sequences
 
 
 def vocabulary_of(sequences: list[Sequence], limit: int) -> torch.Tensor:
