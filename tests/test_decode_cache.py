@@ -102,3 +102,20 @@ def test_a_zero_filled_layer_is_written_in_place_and_grows_like_any_other():
     keys, _ = layer.update(torch.full((2, 3, 1, 4), 2.0), torch.full((2, 3, 1, 4), 2.0))
     assert keys.shape == (2, 3, 7, 4) and keys.data_ptr() == buffer  # appended into the room left, not copied
     assert bool((keys[1, :, 2] == 7).all()) and bool((keys[:, :, 6] == 2).all())
+
+
+def test_sdpa_grouped_reads_each_key_value_head_once_with_per_head_and_broadcast_masks():
+    """Stacking a group's query heads must pair each head with its own mask and its own key/value head."""
+    g = torch.Generator().manual_seed(1)
+    query = torch.randn(1, 6, 3, 8, generator=g).transpose(1, 2).contiguous().transpose(1, 2)  # as models give it
+    key, value = torch.randn(1, 2, 5, 8, generator=g), torch.randn(1, 2, 5, 8, generator=g)
+    allowed = torch.rand(2, 6, 3, 5, generator=g) > 0.4
+    allowed[..., 0] = True
+    for mask in (allowed, allowed[:1, :1], allowed[:, :1, :1]):  # per head; one for all; one row for all queries
+        rows = max(mask.shape[0], query.shape[0])
+        q, k, v = (t.expand(rows, *t.shape[1:]) for t in (query, key, value))
+        with torch.no_grad():
+            ours, _ = sdpa_grouped(_Grouped(), q, k, v, mask)
+        expected = torch.nn.functional.scaled_dot_product_attention(
+            q, k.repeat_interleave(3, 1), v.repeat_interleave(3, 1), attn_mask=mask).transpose(1, 2)
+        torch.testing.assert_close(ours, expected, rtol=1e-5, atol=1e-6)

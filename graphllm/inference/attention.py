@@ -4,9 +4,14 @@ With grouped-query attention (SmolLM2: 9 query heads, 3 key/value heads) and an 
 SDPA path repeats every cached key and value once per group before calling the kernel (`repeat_kv`) -- a full
 copy of the cache per layer and pass. A token tree always comes with a mask, so on SmolLM2 with a 900-token
 prompt that copy made a 4-token verification pass 1.63x the cost of a one-token step instead of 1.40x.
-Torch's kernel broadcasts the groups itself (`enable_gqa=True`); this function asks it to whenever there is
-something to save, and is transformers' own SDPA function everywhere else (training included: with gradients
-it always defers, so nothing changes for the backward pass).
+Instead, the g query heads that share a key/value head are stacked along the query axis, each with its copy of
+the mask: query [B, H, q, D] -> [B, H_kv, g*q, D], one SDPA per key/value head (transformers does this for
+one-token steps, `pack_gqa`), so that each key/value head meets all its queries in one kernel call. With the
+cache out of the CPU's caches (8 rows of 917 slots, 30 layers), a 4-token block's attention took 1.37 ms a layer
+with torch's own broadcast (`enable_gqa=True`) and 1.15 ms stacked, against 0.87 ms for a one-token step; the
+whole verification pass 121.5 -> 117.4 ms (2-core Xeon). Each query row's arithmetic is unchanged (the outputs
+matched bit for bit). This function stacks whenever there is something to save and is transformers' own SDPA function
+everywhere else (training included: with gradients it always defers, so nothing changes for the backward pass).
 """
 
 from __future__ import annotations
@@ -25,17 +30,26 @@ NAME = "graphllm_sdpa"
 def sdpa_grouped(module: torch.nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
                  attention_mask: torch.Tensor | None, dropout: float = 0.0, scaling: float | None = None,
                  is_causal: bool | None = None, **kwargs) -> tuple[torch.Tensor, None]:
-    """query [B, H, q, D], key/value [B, H_kv, k, D] (H a multiple of H_kv), attention_mask [B, 1, q, k] or None
-    -> ([B, q, H, D], None), the signature of every transformers attention function."""
+    """query [B, H, q, D], key/value [B, H_kv, k, D] (H a multiple of H_kv), attention_mask [B, 1 or H, q, k] or
+    None -> ([B, q, H, D], None), the signature of every transformers attention function."""
     plain = (torch.is_grad_enabled() or attention_mask is None or query.shape[2] == 1
              or query.shape[1] == key.shape[1] or kwargs.get("position_bias") is not None
              or kwargs.get("softcap") is not None)
     if plain:
         return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
                                       is_causal=is_causal, **kwargs)
-    out = F.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask, dropout_p=dropout,
-                                         scale=scaling, enable_gqa=True)
-    return out.transpose(1, 2).contiguous(), None
+    batch, heads, length, dim = query.shape
+    kv_heads, keys = key.shape[1], key.shape[2]
+    groups = heads // kv_heads
+    stacked = query.reshape(batch, kv_heads, groups * length, dim)
+    mask = attention_mask.expand(attention_mask.shape[0], attention_mask.shape[1], length, keys)
+    if mask.shape[1] == 1:  # one mask for every head: a copy per stacked group
+        mask = mask[:, :, None].expand(-1, -1, groups, -1, -1)
+    else:  # one mask per query head: a group's heads are consecutive, as in `repeat_kv`
+        mask = mask.reshape(mask.shape[0], kv_heads, groups, length, keys)
+    mask = mask.reshape(mask.shape[0], mask.shape[1], groups * length, keys)
+    out = F.scaled_dot_product_attention(stacked, key, value, attn_mask=mask, dropout_p=dropout, scale=scaling)
+    return out.view(batch, heads, length, dim).transpose(1, 2).contiguous(), None
 
 
 def additive_mask(seen: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
