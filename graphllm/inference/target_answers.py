@@ -131,13 +131,13 @@ class AnswerStore:
     """Answers kept in a JSON file: {"target": ..., "config": ..., "answers": {prompt key: {fed, following}}}.
     A file written for another target or another answer length and stops is not reused (and is replaced)."""
 
-    def __init__(self, path: Path | None, target: str, config: GenerationConfig) -> None:
+    def __init__(self, path: Path, target: str, config: GenerationConfig) -> None:
         self.path = path
         self.header = {"target": target, "config": {"max_new_tokens": config.max_new_tokens,
                                                     "stop_ids": sorted(config.stop_ids)}}
         self.answers: dict[str, Answer] = {}
         self.stale = False
-        if path is None or not path.exists():
+        if not path.exists():
             return
         try:
             saved = json.loads(path.read_text())
@@ -152,9 +152,8 @@ class AnswerStore:
 
     def add(self, items: dict[str, Answer]) -> None:
         self.answers.update(items)
-        if self.path is not None:
-            body = {k: dataclasses.asdict(a) for k, a in self.answers.items()}
-            atomic_write_text(self.path, json.dumps({**self.header, "answers": body}, separators=(",", ":")) + "\n")
+        body = {k: dataclasses.asdict(a) for k, a in self.answers.items()}
+        atomic_write_text(self.path, json.dumps({**self.header, "answers": body}, separators=(",", ":")) + "\n")
 
 
 @torch.no_grad()
@@ -164,10 +163,11 @@ def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_i
     answers. With `keep` (a JSON file), answers are kept there as each batch ends, and prompts answered there
     before, by the same target with the same settings, are not answered again (see the module's docstring)."""
     config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stop_ids)
-    store = AnswerStore(keep, fingerprint(model), config)
-    if store.stale and log:
+    # Without a file to keep answers in, neither the weights' digest nor the prompts' keys are worth computing.
+    store = AnswerStore(keep, fingerprint(model), config) if keep is not None else None
+    if store is not None and store.stale and log:
         log(f"{keep} holds answers of another target or other settings: answering afresh")
-    keys = [prompt_key(p, collator) for p in prompts]
+    keys = [prompt_key(p, collator) for p in prompts] if store is not None else []
     sequences: list[Sequence | None] = [None] * len(prompts)
     kept = [i for i, k in enumerate(keys) if k in store.answers]
     if kept and log:
@@ -180,7 +180,8 @@ def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_i
         answered = _answer_batch(model, [prompts[i] for i in chunk], collator, config)
         for i, (sequence, _) in zip(chunk, answered, strict=True):
             sequences[i] = sequence
-        store.add({keys[i]: answer for i, (_, answer) in zip(chunk, answered, strict=True)})
+        if store is not None:
+            store.add({keys[i]: answer for i, (_, answer) in zip(chunk, answered, strict=True)})
     return sequences
 
 
