@@ -51,6 +51,29 @@ def test_decoding_on_the_gpu_is_decoding_on_the_cpu(recipe, tokenizer, questions
     assert runs[0] == runs[1]
 
 
+@pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
+def test_cuda_graphs_on_a_static_cache_decode_as_eager_passes_do(recipe, tokenizer, questions):
+    import dataclasses
+
+    from graphllm.inference import static
+
+    model = _model(recipe, CUDA)
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text)
+    batch = collator(questions[:6]).to(CUDA)
+    free = generate(model, batch, GenerationConfig(max_new_tokens=24))
+    config = GenerationConfig(max_new_tokens=24, stop_ids=[free[1][5], free[4][12]])  # some rows end early
+    eager = generate(model, batch, config)
+    graphed = dataclasses.replace(config, static_cache=True)
+    assert generate(model, batch, graphed) == eager
+    for draft, shape in (("ngram", "1,1,3,1,1"), ("early-exit:1", "2,2,1:whole"), ("ngram+early-exit:1", "1,2,1")):
+        assert speculative_generate(model, batch, make_draft(draft), graphed, TreeShape.parse(shape)) == eager
+    (buffers,) = static._POOL[model].values()
+    captured = dict(buffers.graphs.graphs)
+    assert (1, False) in captured and (16, False) in captured  # one-token steps, and the whole 2,2,1 tree
+    assert generate(model, batch, graphed) == eager  # the next decoding replays the same graphs
+    assert buffers.graphs.graphs == captured
+
+
 def test_feature_draft_trains_and_decodes_on_the_gpu(tokenizer, questions):
     target = _model("graph-prefix", CUDA)
     collator = GraphCollator(tokenizer, "generate", max_prompt_tokens=48)

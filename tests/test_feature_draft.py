@@ -105,6 +105,8 @@ def test_feature_draft_learns_the_target_and_stays_exact(arch, recipe, tokenizer
         assert speculative_generate(target, batch, reloaded, config, TreeShape.parse(shape)) == reference
     merged = make_draft(f"ngram+feature:{tmp_path}", target=target)
     assert speculative_generate(target, batch, merged, config, TreeShape.parse("1,1,3")) == reference
+    static = dataclasses.replace(config, static_cache=True)  # the target's hidden states from a static cache
+    assert speculative_generate(target, batch, trained, static, TreeShape.parse("2,2,1")) == reference
     # a budget whose extra nodes are free verifies whole 2,2,1 trees (1 + 2 + 4 + 4 nodes); one whose nodes cost
     # as much as a pass checks only each row's first guess; the output stays the same
     for prior, width in (((1.0, 0.0, 0.0), 11), ((0.0, 0.0, 1.0), 2)):

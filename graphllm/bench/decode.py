@@ -13,6 +13,7 @@ transformers' assisted generation must take `inputs_embeds`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import time
@@ -149,7 +150,10 @@ def _measure(method: str, size: int, fn, reference: list[list[int]] | None, stat
 def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[int, ...] = (1, 8),
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
                  shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True, repeats: int = 1,
-                 log: Callable[[str], None] = print, device: str = "cpu", dtype: str | None = None) -> dict:
+                 log: Callable[[str], None] = print, device: str = "cpu", dtype: str | None = None,
+                 static_cache: bool = False) -> dict:
+    """`static_cache`: every method of ours decodes on a static cache (CUDA graphs on a GPU), and one more row is
+    plain greedy on the growing cache, so that the run shows what the graphs bring."""
     from graphllm.models.build import build_model, load_recipe
     from graphllm.models.llm import load_llm
 
@@ -158,11 +162,13 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     dtype = resolve_dtype(dtype, device)
     llm, tokenizer = load_llm(dtype=dtype, device=device)
     model = build_model(load_recipe("zero-shot"), llm).eval()
-    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=end_of_turn_ids(tokenizer))
+    config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=end_of_turn_ids(tokenizer),
+                              static_cache=static_cache)
     pad = tokenizer.pad_token_id
     data = long_answer_prompts(prompts)
     collator = GraphCollator(tokenizer, "generate", include_graph_text=True)
     unpacked = dataclasses.replace(config, packed_weights=False)
+    growing = dataclasses.replace(config, static_cache=False)
     warm_up = dataclasses.replace(config, max_new_tokens=2)
     drafts_by_spec = {spec: make_draft(spec, target=model, recipe=load_recipe("zero-shot")) for spec in drafts}
     rows: list[Row] = []
@@ -170,6 +176,9 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
         batches = [collator(chunk).to(device) for chunk in _chunks(data, size)]
         methods = [(Row("ours: plain greedy", size), lambda b: generate(model, b, config), None),
                    (Row("ours: plain greedy, unpacked weights", size), lambda b: generate(model, b, unpacked), None)]
+        if static_cache:
+            methods.append((Row("ours: plain greedy, growing cache", size), lambda b: generate(model, b, growing),
+                            None))
         for spec in drafts:
             for shape in shapes:
                 name = re.sub(r"(distilled|feature):[^+]*", r"\1", spec)  # a draft's folder is not its name
@@ -187,6 +196,14 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
         # 1.3x slower than the second. Each batch's prompt runs once before any clock starts.
         for batch in batches:
             generate(model, batch, warm_up)
+        if static_cache:  # each method once on the longest prompts: its graphs captured, on buffers all batches fit
+            longest = max(batches, key=lambda b: b.input_ids.shape[1])
+            for _, fn, _ in methods:
+                with contextlib.suppress(Exception):  # (a peer that fails is reported by the timed run)
+                    fn(longest)
+            for _, _, stats in methods:
+                if stats is not None:
+                    stats.clear()
         _interleaved(methods, batches, repeats, device)
         # Ours prefills unequal prompts row by row on a CPU, transformers as one padded batch: each its own.
         ours, padded = prefill_seconds(model, batches), prefill_seconds(model, batches, rows_apart=False)
@@ -197,7 +214,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
             "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False), "prompts": prompts,
             "max_new_tokens": max_new_tokens, "repeats": repeats, "device": _describe(device),
-            "dtype": str(dtype).removeprefix("torch.")}
+            "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache}
 
 
 @torch.no_grad()
@@ -276,7 +293,8 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
 
 def format_table(result: dict) -> str:
     lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}, end to end (prompt included), "
+             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}"
+             f"{', ours on a static cache' if result.get('static_cache') else ''}, end to end (prompt included), "
              "and after the prompt (one prefill's time, measured apart, taken off); "
              f"median of {result.get('repeats', 1)} rounds", "",
              f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"

@@ -14,12 +14,16 @@ TREE_HELP = ("children per node at each depth of the draft tree (default %(defau
              "by the draft's confidence and the measured cost of a pass; add :whole (1,1,3,1,1:whole) to verify "
              "every node")
 
+STATIC_HELP = ("decode on a cache of fixed size, with every pass padded to a few fixed shapes: on a GPU each shape is "
+               "captured once as a CUDA graph and replayed (on a CPU it only costs)")
+
 
 def _generation_config(args, tokenizer):
     from graphllm.inference.config import GenerationConfig, end_of_turn_ids
 
     return GenerationConfig(max_new_tokens=args.max_new_tokens, temperature=args.temperature, top_p=args.top_p,
-                            stop_ids=end_of_turn_ids(tokenizer), stop_strings=args.stop or [], seed=args.seed)
+                            stop_ids=end_of_turn_ids(tokenizer), stop_strings=args.stop or [], seed=args.seed,
+                            static_cache=args.static_cache)
 
 
 def _generate(args) -> int:
@@ -150,7 +154,8 @@ def _bench_decode(args) -> int:
         return 2
     result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
                           tuple(args.trees), peers=not args.no_peers, repeats=args.repeats,
-                          log=lambda msg: print(msg, file=sys.stderr), device=args.device, dtype=args.dtype)
+                          log=lambda msg: print(msg, file=sys.stderr), device=args.device, dtype=args.dtype,
+                          static_cache=args.static_cache)
     print(format_table(result))
     if args.json:
         rows = [dict(vars(r), tokens_per_second=r.tokens_per_second,
@@ -190,6 +195,7 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
                                      "feature[:DIR], or several joined by + (one merged tree). The output is the "
                                      "same as without it.")
     gen.add_argument("--tree", default="1,1,3,1,1", help=TREE_HELP)
+    gen.add_argument("--static-cache", action="store_true", help=STATIC_HELP)
     gen.add_argument("--self-revise", type=int, default=0, metavar="N",
                      help="SelFee: up to N rounds of self-feedback and revision (the answers go to stderr)")
     gen.set_defaults(func=_generate)
@@ -254,5 +260,7 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"], default="auto",
                     help="weights and activations (default auto: bfloat16 on a GPU, float32 on a CPU; greedy outputs "
                          "are compared token for token, which low precision can break at near-ties)")
+    bd.add_argument("--static-cache", action="store_true",
+                    help=STATIC_HELP + "; our methods run on it, and one more row shows plain greedy without it")
     bd.add_argument("--json", type=Path, help="also write the figures as JSON")
     bd.set_defaults(func=_bench_decode)

@@ -20,7 +20,8 @@ class GenerationConfig:
     at any of `stop_ids` (the stop token is not returned) or once its text contains one of `stop_strings` (the
     text up to and including the string is returned), or after `max_new_tokens`. `packed_weights` runs the
     linear layers on packed oneDNN weights on the CPU (`graphllm/inference/packed.py`); off, they run as in
-    training.
+    training. `static_cache` decodes into a cache of fixed size, every pass padded to a few fixed shapes, which
+    on a GPU are captured as CUDA graphs and replayed (`graphllm/inference/static.py`); on a CPU it only costs.
     """
 
     max_new_tokens: int = 64
@@ -30,6 +31,7 @@ class GenerationConfig:
     stop_strings: list[str] = field(default_factory=list)
     seed: int = 0
     packed_weights: bool = True
+    static_cache: bool = False
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:

@@ -13,7 +13,7 @@ from graphllm.inference.cache import row_order
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens
-from graphllm.inference.state import DecodeState
+from graphllm.inference.static import decode_state
 from graphllm.inference.stopping import Outputs
 
 
@@ -23,7 +23,7 @@ def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[lis
     model.eval()
     with grouped_sdpa(model.llm), packed_linears(model, enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
-        state, logits = DecodeState.prefill(model, batch)
+        state, logits = decode_state(model, batch, config, room=config.max_new_tokens)
         outputs = Outputs(state.batch_size, config, tokenizer)
         while True:
             tokens = next_tokens(logits, config, generator)

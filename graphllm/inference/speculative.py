@@ -22,7 +22,7 @@ from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens, probabilities
-from graphllm.inference.state import DecodeState
+from graphllm.inference.static import block_width, decode_state
 from graphllm.inference.stopping import Outputs
 from graphllm.inference.verify import verify_greedy, verify_sampling
 
@@ -33,6 +33,11 @@ class SpeculationStats:
     tokens: int = 0  # tokens committed by those passes (accepted draft tokens plus bonus tokens)
     accepted: list[int] = field(default_factory=list)  # accepted draft tokens per row and step
     verified: list[int] = field(default_factory=list)  # tree width (root included) of each target pass
+
+    def clear(self) -> None:
+        self.steps = self.tokens = 0
+        self.accepted.clear()
+        self.verified.clear()
 
     @property
     def mean_accepted(self) -> float:
@@ -67,7 +72,10 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
     model.eval()
     with grouped_sdpa(model.llm), packed_linears(model, *draft.modules(), enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
-        state, logits = DecodeState.prefill(model, batch, keep_hidden=draft.needs_hidden)
+        # Room in a static cache for the worst case (it grows if a tree is wider): every pass commits one token to
+        # some row while another takes the deepest path (the slots after it are the first row's holes).
+        room = config.max_new_tokens * (shape.depth + 1) + block_width(shape.nodes + 1)
+        state, logits = decode_state(model, batch, config, room, keep_hidden=draft.needs_hidden)
         draft.start(model, batch, state)
         outputs = Outputs(state.batch_size, config, tokenizer)
         prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]
