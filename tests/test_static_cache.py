@@ -5,6 +5,8 @@ layers only, growing past the room foreseen, and buffers reused by the next deco
 from __future__ import annotations
 
 import dataclasses
+import gc
+import weakref
 
 import pytest
 import torch
@@ -94,3 +96,7 @@ def test_the_next_decoding_reuses_the_buffers(tokenizer, questions):
     assert len(kept) == 1 and not kept[0].in_use  # released when decoding ended
     generate(model, batch, config)
     assert list(static._POOL[model].values()) == kept
+    gone = weakref.ref(model)
+    del model
+    gc.collect()
+    assert gone() is None  # the kept buffers do not keep their model alive

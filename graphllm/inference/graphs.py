@@ -15,14 +15,14 @@ import torch
 
 
 class PassGraphs:
-    """CUDA graphs of `model`'s full target pass on a static cache, keyed by block width and whether the last
+    """CUDA graphs of a model's full target pass on a static cache, keyed by block width and whether the last
     hidden states are kept. `can_replay` is False while the model runs a subset of its layers (an early-exit
     draft), which then runs eagerly."""
 
     def __init__(self, model, warmups: int = 2) -> None:
         from graphllm.inference.drafts.early_exit import decoder_layers
 
-        self.model = model
+        # (the model itself is not kept: these graphs are kept in a pool that must not keep the model alive)
         self.parent, self.attribute = decoder_layers(model.llm)
         self.layers = getattr(self.parent, self.attribute)
         self.warmups = warmups
@@ -32,35 +32,36 @@ class PassGraphs:
     def can_replay(self) -> bool:
         return getattr(self.parent, self.attribute) is self.layers
 
-    def _forward(self, tokens, positions, mask, cache, keep_hidden: bool):
+    @staticmethod
+    def _forward(model, tokens, positions, mask, cache, keep_hidden: bool):
         extra = {"output_hidden_states": True} if keep_hidden else {}
-        out = self.model._call(None, tokens, mask, positions, cache, **extra)
+        out = model._call(None, tokens, mask, positions, cache, **extra)
         return out.logits, out.hidden_states[-1] if keep_hidden else None
 
-    def _capture(self, key, tokens, positions, mask, cache, lengths: torch.Tensor):
+    def _capture(self, model, key, tokens, positions, mask, cache, lengths: torch.Tensor):
         inputs = (tokens.clone(), positions.clone(), mask.clone())
         before = lengths.clone()
         side = torch.cuda.Stream(device=tokens.device)
         side.wait_stream(torch.cuda.current_stream(tokens.device))
         with torch.cuda.stream(side):
             for _ in range(self.warmups):
-                self._forward(*inputs, cache, key[1])
+                self._forward(model, *inputs, cache, key[1])
                 lengths.copy_(before)
         torch.cuda.current_stream(tokens.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph, pool=self.pool):
-            outputs = self._forward(*inputs, cache, key[1])
+            outputs = self._forward(model, *inputs, cache, key[1])
         lengths.copy_(before)
         self.pool = graph.pool()
         self.graphs[key] = (graph, inputs, outputs)
 
-    def run(self, tokens: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache, lengths: torch.Tensor,
-            keep_hidden: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def run(self, model, tokens: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache,
+            lengths: torch.Tensor, keep_hidden: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(logits [B, n, V], last hidden states [B, n, H] or None) of one pass; copies, since the graph's own
         outputs are overwritten by its next replay."""
         key = (tokens.shape[1], keep_hidden)
         if key not in self.graphs:
-            self._capture(key, tokens, positions, mask, cache, lengths)
+            self._capture(model, key, tokens, positions, mask, cache, lengths)
         graph, inputs, (logits, hidden) = self.graphs[key]
         for buffer, value in zip(inputs, (tokens, positions, mask), strict=True):
             buffer.copy_(value)

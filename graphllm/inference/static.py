@@ -2,7 +2,8 @@
 captured once as a CUDA graph and replayed (`graphs.py`).
 
 Eager decoding of a small model on a GPU is bound by launching kernels (SmolLM2-135M: about 1,200 operator calls a
-pass), not by arithmetic; a CUDA graph replays a whole pass as one launch. A graph fixes every shape and every address, so:
+pass), not by arithmetic; a CUDA graph replays a whole pass as one launch. A graph fixes every shape and every
+address, so:
 
 - the cache is one buffer per layer of `[B, kv_heads, C, head_dim]` (transformers' `StaticLayer`), with room for
   the prompt and everything decoding can add (`room`); new keys and values go to the slot each layer's length
@@ -177,8 +178,8 @@ class StaticDecodeState(DecodeState):
         self.lengths.fill_(written)  # (the early-exit draft writes to its first layers only: all start here)
         self.written = written + width
         if self.graphs is not None and self.graphs.can_replay():
-            logits, hidden = self.graphs.run(padded_tokens, padded_positions, mask, self.cache, self.lengths,
-                                             self.keep_hidden)
+            logits, hidden = self.graphs.run(self.model, padded_tokens, padded_positions, mask, self.cache,
+                                             self.lengths, self.keep_hidden)
         else:
             extra = {"output_hidden_states": True} if self.keep_hidden else {}
             out = self.model._call(None, padded_tokens, mask, padded_positions, self.cache, **extra)
