@@ -29,6 +29,15 @@ def tokenizer():
     return load_tokenizer()
 
 
+@pytest.fixture(scope="module")
+def questions():
+    """Twelve GraphQA questions (connected nodes and node count) that the decoding tests answer."""
+    from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+
+    rows = generate(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
+    return [to_data(r) for r in rows]
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED_DATA / "awesome-graph-llm" / "README.md").exists():

@@ -11,8 +11,6 @@ import torch
 
 from graphllm.cli import main
 from graphllm.data.collate import GraphCollator
-from graphllm.data.graphqa import GraphQAConfig, to_data
-from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.errors import GraphLLMError
 from graphllm.inference.budget import PassCost, TreeBudget
 from graphllm.inference.config import GenerationConfig, TreeShape
@@ -36,12 +34,6 @@ from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.models.build import build_model, load_recipe
 from graphllm.models.llm import tiny_llm
-
-
-@pytest.fixture(scope="module")
-def questions():
-    rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
-    return [to_data(r) for r in rows]
 
 
 @pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix", "graph-token"])

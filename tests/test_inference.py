@@ -7,8 +7,6 @@ import pytest
 import torch
 
 from graphllm.data.collate import GraphCollator
-from graphllm.data.graphqa import GraphQAConfig, to_data
-from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts import Draft, make_draft
 from graphllm.inference.drafts.ngram import AcceptanceRates, NGramDraft, matches
@@ -17,12 +15,6 @@ from graphllm.inference.speculative import SpeculationStats, speculative_generat
 from graphllm.inference.tree import TreeBuilder
 from graphllm.models.build import build_model, load_recipe
 from graphllm.models.llm import tiny_llm
-
-
-@pytest.fixture(scope="module")
-def questions():
-    rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
-    return [to_data(r) for r in rows]
 
 
 def _model(arch: str, recipe: str):

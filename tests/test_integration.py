@@ -99,6 +99,8 @@ def test_generate_command_answers_about_a_graph_file(tmp_path, smollm2, capsys):
     assert main(["generate", *question, "--draft", "ngram", "--tree", "1,1,3,1,1"]) == 0
     out = capsys.readouterr()
     assert out.out == plain and "per pass" in out.err
+    assert main(["generate", *question, "--draft", "ngram", "--static-cache"]) == 0
+    assert capsys.readouterr().out == plain  # the shapes a GPU captures, run eagerly on real weights
     assert main(["generate", "--recipe", "graph-prefix", "--graph", str(graph), "--question", "x"]) == 2
     assert "must be trained first" in capsys.readouterr().err
 

@@ -10,10 +10,8 @@ import weakref
 
 import pytest
 import torch
+from test_inference import _batch, _model
 
-from graphllm.data.collate import GraphCollator
-from graphllm.data.graphqa import GraphQAConfig, to_data
-from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.inference import static
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts import make_draft
@@ -21,23 +19,6 @@ from graphllm.inference.generate import generate
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
 from graphllm.inference.static import StaticDecodeState, block_width
-from graphllm.models.build import build_model, load_recipe
-from graphllm.models.llm import tiny_llm
-
-
-@pytest.fixture(scope="module")
-def questions():
-    rows = generate_graphqa(GraphQAConfig(examples=12, tasks=["connected_nodes", "node_count"], seed=2), workers=1)
-    return [to_data(r) for r in rows]
-
-
-def _model(arch: str, recipe: str):
-    torch.manual_seed(0)
-    return build_model(load_recipe(recipe), tiny_llm(arch, layers=3)).eval()
-
-
-def _batch(tokenizer, recipe: str, data):
-    return GraphCollator(tokenizer, "generate", include_graph_text=load_recipe(recipe).include_graph_text)(data)
 
 
 def _static(config: GenerationConfig) -> GenerationConfig:
