@@ -88,8 +88,12 @@ class DecodeState:
         committed = self.length if committed is None else committed
         n = tokens.shape[1]
         seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), block_attend], dim=-1)
-        dtype = self.model.llm.get_input_embeddings().weight.dtype
-        mask = additive_mask(seen, dtype)
+        return self._pass(tokens, positions, seen, need_logits)
+
+    def _pass(self, tokens: torch.Tensor, positions: torch.Tensor, seen: torch.Tensor, need_logits: bool
+              ) -> torch.Tensor:
+        """One target pass over `tokens` [B, n], which see the slots `seen` [B, n, K] (the block its last n)."""
+        mask = additive_mask(seen, self.model.llm.get_input_embeddings().weight.dtype)
         extra = {} if need_logits else _keep_last(self.model)
         if self.keep_hidden:
             extra["output_hidden_states"] = True

@@ -86,7 +86,7 @@ def _buffers(model, layers: list, rows: int, slots: int) -> _Buffers:
     static = []
     for index, old in enumerate(layers):
         layer = StaticLayer(max_cache_len=capacity)
-        layer.lazy_initialization(old.keys[:rows], old.values[:rows])
+        layer.lazy_initialization(old.keys, old.values)
         layer.cumulative_length = lengths[index]  # a view: resetting every layer's length is one write
         static.append(layer)
     graphs = None
@@ -118,9 +118,8 @@ class StaticDecodeState(DecodeState):
         layers = filled_layers(state.cache)
         if len(layers) != len(state.cache.layers) or any(getattr(lay, "is_sliding", False) for lay in layers):
             raise ValueError("a static cache needs full attention in every layer (no sliding windows)")
-        new = StaticDecodeState(state.model, state.cache, state.mask, state.next_position, state.rows)
-        new.keep_hidden, new.hidden, new.hidden_valid, new.prompt = (state.keep_hidden, state.hidden,
-                                                                     state.hidden_valid, state.prompt)
+        new = StaticDecodeState.__new__(StaticDecodeState)
+        vars(new).update(vars(state))  # everything the prefill left (mask, positions, hidden states, prompt)
         new.rows_allocated = state.batch_size
         new._move_to(_buffers(state.model, layers, state.batch_size, state.length + room), layers, state.length)
         return new
@@ -141,21 +140,14 @@ class StaticDecodeState(DecodeState):
     def step(self, tokens: torch.Tensor) -> torch.Tensor:
         ones = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.mask.device)
         self.mask = torch.cat([self.mask, ones], dim=1)
-        logits = self._run(tokens[:, None], self.next_position[:, None], self.mask[:, None, :])
+        logits = self._pass(tokens[:, None], self.next_position[:, None], self.mask[:, None, :], True)
         self.next_position = self.next_position + 1
         return logits[:, -1]
 
-    def block(self, tokens: torch.Tensor, positions: torch.Tensor, block_attend: torch.Tensor,
-              committed: int | None = None, need_logits: bool = True) -> torch.Tensor:
-        committed = self.length if committed is None else committed
-        n = tokens.shape[1]
-        seen = torch.cat([self.mask[:, None, :committed].expand(-1, n, -1), block_attend], dim=-1)
-        logits = self._run(tokens, positions, seen)
-        return logits if need_logits else logits[:, -1:]
-
-    def _run(self, tokens: torch.Tensor, positions: torch.Tensor, seen: torch.Tensor) -> torch.Tensor:
-        """One pass over `tokens` [b, n] at `positions`, which see the slots `seen` [b, n, K] (K: the slots written
-        so far plus the block), padded to the allocated rows and to the capacity; [b, n, V] logits."""
+    def _pass(self, tokens: torch.Tensor, positions: torch.Tensor, seen: torch.Tensor, need_logits: bool
+              ) -> torch.Tensor:
+        """`DecodeState._pass`, padded to the allocated rows, a block width and the capacity (K in `seen` [b, n, K]:
+        the slots written so far plus the block); every logit is computed, the shapes being fixed."""
         live, n = tokens.shape
         written = seen.shape[-1] - n
         width = block_width(n)
@@ -164,12 +156,10 @@ class StaticDecodeState(DecodeState):
             self._move_to(_buffers(self.model, layers, self.rows_allocated, written + width), layers, written)
         rows, device = self.rows_allocated, tokens.device
         full = torch.zeros(rows, width, self.capacity, dtype=torch.bool, device=device)
-        full[:live, :n, : seen.shape[-1]] = seen
         # Padding (rows past the live ones, tokens past the block) sees only itself: a query that sees nothing
         # would turn softmax into NaN. Its keys land in slots no live token sees, which compaction drops.
-        own = torch.arange(written, written + width, device=device)
-        full[:, torch.arange(width, device=device), own] = True
-        full[:live, :n, written:written + n] = seen[..., written:]
+        full[:, torch.arange(width, device=device), torch.arange(written, written + width, device=device)] = True
+        full[:live, :n, : seen.shape[-1]] = seen
         padded_tokens = torch.zeros(rows, width, dtype=tokens.dtype, device=device)
         padded_tokens[:live, :n] = tokens
         padded_positions = positions.new_zeros(rows, width)
@@ -186,7 +176,7 @@ class StaticDecodeState(DecodeState):
             logits, hidden = out.logits, out.hidden_states[-1] if self.keep_hidden else None
         if self.keep_hidden:
             self.hidden = hidden[:live, :n]
-        return logits[:live, :n]
+        return logits[:live, :n] if need_logits else logits[:live, n - 1: n]
 
     def _map_layers(self, fn, layers: int | None = None) -> None:
         """`fn` on each layer's live rows and written slots; what it returns is written back at the same place
