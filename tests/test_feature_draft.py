@@ -8,6 +8,7 @@ import json
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from graphllm.cli import main
 from graphllm.data.collate import GraphCollator
@@ -134,7 +135,11 @@ def test_missing_or_damaged_feature_drafts_say_what_to_do(tmp_path, capsys):
     with pytest.raises(GraphLLMError, match="distill --draft feature"):
         load_feature_draft(llm, tmp_path)
     save_feature_draft(FeatureDraftModel(llm, torch.arange(10)), tmp_path, {})
-    assert load_feature_draft(llm, tmp_path).vocabulary.tolist() == list(range(10))
+    reloaded = load_feature_draft(llm, tmp_path)
+    assert reloaded.vocabulary.tolist() == list(range(10))
+    # the head is the target's rows of the subset, rebuilt from the target on loading, never saved with the draft
+    assert torch.equal(reloaded.head.weight, llm.get_output_embeddings().weight[:10])
+    assert not any(name.startswith("head") for name in load_file(str(tmp_path / WEIGHTS)))
     (tmp_path / WEIGHTS).write_bytes(b"not a safetensors file")
     with pytest.raises(GraphLLMError, match="damaged"):
         load_feature_draft(llm, tmp_path)
