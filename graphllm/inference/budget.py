@@ -79,10 +79,17 @@ class TreeBudget:
     """Chooses how many nodes of each draft tree to verify, and learns from the passes it sees: their cost
     (`PassCost`) and how many tokens they accepted against how many the draft predicted."""
 
-    def __init__(self, cost: PassCost | None = None, prior_tokens: float = 2.0, forget: float = 0.97) -> None:
+    def __init__(self, cost: PassCost | None = None, prior_tokens: float = 2.0, forget: float = 0.97,
+                 explore_every: int = 8) -> None:
         self.cost = cost or PassCost()
         self.forget = forget
         self.accepted = self.predicted = prior_tokens  # pseudo-counts: calibration starts at 1
+        # Every `explore_every`-th tree is verified whole (0: never). A budget that only ever sees passes of one width
+        # cannot tell the cost of a row from the cost of a node (at width 2 both features are B), so it extrapolates
+        # from its prior and can stay at that width for good: on a 2-core AMD EPYC at batch 8 it verified 2 nodes a
+        # pass (1.78 tokens per pass, 1.0x plain greedy) where whole 1,1,1 chains gave 2.85 and 1.22x.
+        self.explore_every = explore_every
+        self.chosen = 0
 
     @property
     def calibration(self) -> float:
@@ -92,6 +99,9 @@ class TreeBudget:
     def choose(self, tree: TokenTree) -> TokenTree:
         """The tree cut to the width that maximises expected tokens per second (unchanged without `scores`)."""
         if tree.scores is None or tree.size == 1:
+            return tree
+        self.chosen += 1
+        if self.explore_every and self.chosen % self.explore_every == 0:
             return tree
         rows = tree.tokens.shape[0]
         scores = tree.scores[:, 1:].double().cpu()  # padding scores 0; the cost model lives on the CPU
