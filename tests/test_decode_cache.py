@@ -9,6 +9,7 @@ from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
 from graphllm.inference.attention import NAME, grouped_sdpa, sdpa_grouped
 from graphllm.inference.cache import GrowableLayer, growable_cache
+from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.models.llm import tiny_llm
 
 
@@ -91,6 +92,20 @@ def test_grouped_sdpa_switches_the_model_only_inside_the_block():
             inside = llm(input_ids=ids, attention_mask=mask).logits
     assert llm.config._attn_implementation == "sdpa"
     torch.testing.assert_close(inside, before, rtol=1e-5, atol=1e-5)
+
+
+def test_grouped_sdpa_reaches_the_transformers_model_inside_a_draft_and_leaves_others_alone():
+    target = tiny_llm("llama", vocab_size=64, layers=2)
+    draft = FeatureDraftModel(target, torch.arange(10))
+    eager = tiny_llm("llama", vocab_size=64, layers=1)
+    eager.set_attn_implementation("eager")
+    with grouped_sdpa(target, draft, None, eager):
+        assert draft.body.config._attn_implementation == NAME == target.config._attn_implementation
+        assert eager.config._attn_implementation == "eager"
+        with grouped_sdpa(draft):  # an inner block over a switched model changes nothing, nor gives it back
+            pass
+        assert draft.body.config._attn_implementation == NAME
+    assert draft.body.config._attn_implementation == "sdpa" == target.config._attn_implementation
 
 
 def test_a_zero_filled_layer_is_written_in_place_and_grows_like_any_other():

@@ -70,7 +70,8 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
     budget = (budget or budget_of(draft)) if trim else None
     grown = shape  # what the draft grows this pass: one level below the deepest node the last pass kept
     model.eval()
-    with grouped_sdpa(model.llm), packed_linears(model, *draft.modules(), enabled=config.packed_weights):
+    drafts = draft.modules()
+    with grouped_sdpa(model.llm, *drafts), packed_linears(model, *drafts, enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
         # Room in a static cache for the worst case (it grows if a tree is wider): every pass commits one token to
         # some row while another takes the deepest path (the slots after it are the first row's holes).
