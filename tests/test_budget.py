@@ -113,25 +113,3 @@ def test_the_budget_verifies_a_whole_tree_now_and_then_to_learn_what_wider_passe
     assert sizes == [2, 2, 2, 5, 2, 2, 2, 5]
     quiet = TreeBudget(_fixed((0.0, 0.0, 1.0)), explore_every=0)
     assert {quiet.choose(tree).size for _ in range(8)} == {2}
-
-
-def test_the_budget_finds_the_cheapest_width_where_pass_costs_step():
-    # oneDNN runs up to 16 rows for the price of 8, and on a 2-core AMD EPYC 48 rows cost 1.7 times 32: costs no
-    # line through (1, B, B(n - 1)) fits. Starting at the whole tree (the line's choice), exploring narrower
-    # widths and keeping their measured costs, the budget must settle on the best width of the true costs.
-    def seconds(rows, width):
-        tokens = rows * width
-        return 0.1 * (1.0 if tokens <= 16 else 1.4 if tokens <= 32 else 2.4 if tokens <= 48 else 2.5)
-
-    scores = [0.95, 0.9, 0.85, 0.8, 0.75, 0.7]
-    tree = _chain_tree([scores] * 8)
-    best = max(range(2, 8), key=lambda n: 8 * (1 + sum(scores[: n - 1])) / seconds(8, n))
-    budget = TreeBudget()
-    sizes = []
-    for _ in range(80):
-        cut = budget.choose(tree)
-        budget.observe(cut, seconds(8, cut.size), accepted=round(float(cut.scores[:, 1:].sum())))
-        sizes.append(cut.size)
-    assert best == 4 and sizes[0] == 7
-    assert sorted(set(sizes[:48])) == [2, 3, 4, 5, 6, 7]  # every width tried
-    assert sizes[48:].count(best) >= 28 and sizes[48:].count(7) == 0

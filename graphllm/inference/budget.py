@@ -16,11 +16,7 @@ and fewer are.
 
 The cost is fitted online to the passes it times, :math:`t = w_0 + w_1 B + w_2 B (n - 1)` (the weights read once
 per pass, attention over each row's cache, compute per token), by least squares with pseudo-observations from
-a prior shape (SmolLM2-135M on a 2-core CPU) and older passes forgotten, so it follows the machine. A CPU's
-costs are not linear, though: oneDNN runs up to 16 rows for the price of 8, and at batch 8 on a 2-core AMD EPYC
-passes of 2, 3, 4, 6 and 8 tokens cost 1.00, 1.37, 1.43, 2.37 and 2.51 one-token steps. So where passes of a
-(B, n) have been timed, their mean replaces the line (the line being one pseudo-observation): a width the line
-makes look cheap is chosen, found dear, and left; one never tried keeps the line's estimate.
+a prior shape (SmolLM2-135M on a 2-core CPU) and older passes forgotten, so it follows the machine.
 """
 
 from __future__ import annotations
@@ -50,7 +46,6 @@ class PassCost:
         self.gram = torch.zeros(3, 3, dtype=torch.float64)
         self.moment = torch.zeros(3, dtype=torch.float64)
         self.scale: float | None = None  # seconds per prior unit, set by the first pass timed
-        self.timed: dict[tuple[int, int], tuple[float, float]] = {}  # (B, n) -> (sum of seconds, count), forgetting
 
     def observe(self, rows: int, width: int, seconds: float) -> None:
         x = _features(rows, width)
@@ -58,8 +53,6 @@ class PassCost:
             self.scale = seconds / float(x @ self.prior)
         self.gram = self.forget * self.gram + torch.outer(x, x)
         self.moment = self.forget * self.moment + x * seconds
-        total, count = self.timed.get((rows, width), (0.0, 0.0))
-        self.timed[rows, width] = (self.forget * total + seconds, self.forget * count + 1.0)
 
     def weights(self) -> torch.Tensor:
         """(w0, w1, w2), in seconds once a pass has been timed (in prior units before)."""
@@ -73,22 +66,13 @@ class PassCost:
             moment += weight * x * (self.scale * float(x @ self.prior))
         return torch.linalg.solve(gram, moment).clamp(min=0)
 
-    def least_timed(self, rows: int, widths: range) -> int:
-        """The width of `widths` whose passes over `rows` rows were timed least (the widest of those)."""
-        return min(reversed(widths), key=lambda width: self.timed.get((rows, width), (0.0, 0.0))[1])
-
     def predict(self, rows: int, width: int) -> float:
-        return float(self.predict_widths(rows, range(width, width + 1))[0])
+        return float(_features(rows, width) @ self.weights())
 
     def predict_widths(self, rows: int, widths: range) -> torch.Tensor:
-        """`predict` at every width, from one fit: the line, or where passes of that shape were timed, their mean
-        with the line counted as one more pass."""
+        """`predict` at every width, from one fit."""
         weights = self.weights()
-        line = torch.stack([_features(rows, width) @ weights for width in widths])
-        for i, width in enumerate(widths):
-            total, count = self.timed.get((rows, width), (0.0, 0.0))
-            line[i] = (total + line[i]) / (count + 1.0)
-        return line
+        return torch.stack([_features(rows, width) @ weights for width in widths])
 
 
 class TreeBudget:
@@ -100,12 +84,10 @@ class TreeBudget:
         self.cost = cost or PassCost()
         self.forget = forget
         self.accepted = self.predicted = prior_tokens  # pseudo-counts: calibration starts at 1
-        # Every `explore_every`-th tree is cut to the width timed least at its batch size, the whole tree first (0:
-        # never). A budget that only ever sees passes of one width cannot tell the cost of a row from the cost of a
-        # node (at width 2 both features are B), so it extrapolates from its prior and can stay at that width for
-        # good: on a 2-core AMD EPYC at batch 8 it verified 2 nodes a pass (1.78 tokens per pass, 1.0x plain
-        # greedy) where whole 1,1,1 chains gave 2.85 and 1.22x. Stuck at the whole tree, it would never learn that a
-        # narrower pass is cheaper than the line through the whole tree's cost says.
+        # Every `explore_every`-th tree is verified whole (0: never). A budget that only ever sees passes of one width
+        # cannot tell the cost of a row from the cost of a node (at width 2 both features are B), so it extrapolates
+        # from its prior and can stay at that width for good: on a 2-core AMD EPYC at batch 8 it verified 2 nodes a
+        # pass (1.78 tokens per pass, 1.0x plain greedy) where whole 1,1,1 chains gave 2.85 and 1.22x.
         self.explore_every = explore_every
         self.chosen = 0
 
@@ -119,10 +101,9 @@ class TreeBudget:
         if tree.scores is None or tree.size == 1:
             return tree
         self.chosen += 1
-        rows = tree.tokens.shape[0]
         if self.explore_every and self.chosen % self.explore_every == 0:
-            width = self.cost.least_timed(rows, range(2, tree.size + 1))
-            return tree if width == tree.size else tree.best(width - 1)
+            return tree
+        rows = tree.tokens.shape[0]
         scores = tree.scores[:, 1:].double().cpu()  # padding scores 0; the cost model lives on the CPU
         gains = rows + self.calibration * scores.sort(dim=1, descending=True).values.sum(0).cumsum(0)
         gains = torch.cat([torch.tensor([float(rows)], dtype=torch.float64), gains])  # E(n) for n = 1 .. N+1
