@@ -117,6 +117,8 @@ def test_bench_decode_measures_us_and_transformers_in_one_run(smollm2):
     table = format_table(result)
     assert "vs plain" in table and "soft tokens" in table and "k=8" in table
     assert sorted(result["pass_costs"]) == [2, 3, 4, 6, 8] and all(c > 0 for c in result["pass_costs"].values())
+    assert list(result["pass_costs_batched"]) == [2] and sorted(result["pass_costs_batched"][2]) == [2, 3, 4, 6, 8]
+    assert "the same at batch 2, k tokens in each row" in table
 
 
 def test_bench_train_runs_ours_and_pyg_on_the_same_examples(smollm2):

@@ -172,6 +172,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     warm_up = dataclasses.replace(config, max_new_tokens=2)
     drafts_by_spec = {spec: make_draft(spec, target=model, recipe=load_recipe("zero-shot")) for spec in drafts}
     rows: list[Row] = []
+    batched_costs: dict[int, dict[int, float]] = {}
     for size in batch_sizes:
         batches = [collator(chunk).to(device) for chunk in _chunks(data, size)]
         methods = [(Row("ours: plain greedy", size), lambda b: generate(model, b, config), None),
@@ -210,9 +211,12 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
         for row, _, _ in methods:
             row.prompt_seconds = padded if row.method.startswith("transformers") else ours
             rows.append(row)
+        if size > 1:  # what a tree costs where rows share a pass (the first batch: the bench's prompts)
+            batched_costs[size] = pass_costs(model, batches[0])
     return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
             "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
-            "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False), "prompts": prompts,
+            "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False),
+            "pass_costs_batched": batched_costs, "prompts": prompts,
             "max_new_tokens": max_new_tokens, "repeats": repeats, "device": _describe(device),
             "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache}
 
@@ -237,7 +241,8 @@ def prefill_seconds(model, batches: list, repeats: int = 3, rows_apart: bool | N
 def pass_costs(model, batch, sizes: tuple[int, ...] = (2, 3, 4, 6, 8), repeats: int = 9, packed: bool = True
                ) -> dict[int, float]:
     """What speculation pays for: the time of one target pass over a causal block of k tokens after the prompt,
-    over the time of a one-token step (medians), as the engine runs them (`packed`: on packed weights)."""
+    over the time of a one-token step (medians), for every row of `batch`, as the engine runs them (`packed`: on
+    packed weights)."""
     def seconds(state: DecodeState, k: int) -> float:
         length, position, device = state.length, state.next_position, state.mask.device
         tokens = torch.full((state.batch_size, k), 100, device=device)
@@ -324,4 +329,7 @@ def format_table(result: dict) -> str:
     for weights, cost in costs:
         lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
                      "weights): " + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
+    for size, cost in result.get("pass_costs_batched", {}).items():
+        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): "
+                     + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
     return "\n".join(lines)
