@@ -195,7 +195,7 @@ def test_the_draft_fed_its_prompt_row_by_row_holds_what_the_padded_batch_would(r
         monkeypatch.setattr(feature_module, "mostly_padding", lambda real: rows_apart)
         draft = FeatureDraft(model)
         with torch.no_grad():
-            state, _ = DecodeState.prefill(target, batch, hidden_layers=(-1,))
+            state, _ = DecodeState.prefill(target, batch, keep_hidden=True)
             draft.start(target, batch, state)
         return draft, state
 
@@ -262,53 +262,3 @@ def test_kept_answers_survive_an_interruption_and_are_only_reused_for_the_same_t
     keep.write_text("{not json")
     with pytest.raises(GraphLLMError, match="delete it"):
         target_sequences(target, questions[:5], collator, 16, stop, keep=keep)
-
-
-def test_a_fused_feature_draft_reads_several_target_layers_and_stays_exact(tokenizer, questions, tmp_path, capsys):
-    """EAGLE-3's fused features: the draft reads the target's hidden states at several layers (kept while answering
-    and rebuilt alike from kept answers), starts as the last-layer draft, and its output stays plain greedy's."""
-    torch.manual_seed(0)
-    target = build_model(load_recipe("zero-shot"), tiny_llm("llama", layers=4)).eval()
-    collator = GraphCollator(tokenizer, "generate", max_prompt_tokens=48)
-    stop, layers, hidden = [tokenizer.eos_token_id], (1, 2, -1), target.llm.config.hidden_size
-    keep = tmp_path / "answers.json"
-    answered = target_sequences(target, questions[:8], collator, 20, stop, keep=keep, hidden_layers=layers)
-    rebuilt = target_sequences(target, questions[:8], collator, 20, stop, keep=keep, hidden_layers=layers)
-    single = target_sequences(target, questions[:8], collator, 20, stop)
-    for a, b, s in zip(answered, rebuilt, single, strict=True):
-        assert a.features.shape[-1] == 3 * hidden
-        torch.testing.assert_close(a.features, b.features, atol=1e-4, rtol=1e-4)
-        torch.testing.assert_close(a.features[:, -hidden:], s.features, atol=1e-4, rtol=1e-4)
-        assert a.predictions.tolist() == s.predictions.tolist()
-
-    vocabulary = vocabulary_of(single, 1000)
-    fused, last = FeatureDraftModel(target.llm, vocabulary, layers), FeatureDraftModel(target.llm, vocabulary)
-    last.load_state_dict(fused.state_dict(), strict=False)
-    s = answered[0]
-    with torch.no_grad():
-        torch.testing.assert_close(fused(s.features[None], s.embeds[None], None, s.positions[None])[1],
-                                   last(s.features[None, :, -hidden:], s.embeds[None], None, s.positions[None])[1])
-
-    config = FeatureDistillConfig(epochs=3, lr=3e-3, feature_layers=layers, feature_weight=0.0)
-    draft, history = train_feature_draft(target, answered, config)
-    assert not torch.equal(draft.fuse.weight, fused.fuse.weight)  # the layers' mix is learnt
-    save_feature_draft(draft, tmp_path, {"epochs": 3})
-    reloaded = make_draft(f"feature:{tmp_path}", target=target)
-    assert reloaded.hidden_layers == layers
-    batch, generation = collator(questions[:6]), GenerationConfig(max_new_tokens=20)
-    reference = generate(target, batch, generation)
-    for shape in ("1,1", "2,2,1"):
-        assert speculative_generate(target, batch, reloaded, generation, TreeShape.parse(shape)) == reference
-    static = dataclasses.replace(generation, static_cache=True)
-    assert speculative_generate(target, batch, reloaded, static, TreeShape.parse("2,1")) == reference
-
-    single_dir = tmp_path / "single"
-    save_feature_draft(last, single_dir, {})
-    with pytest.raises(ValueError, match="different layers"):
-        make_draft(f"feature:{tmp_path}+feature:{single_dir}", target=target)
-    for bad in ((1, 2), (1, 1, -1), (4, -1)):  # no last layer, twice the same, past the target's 4 layers
-        with pytest.raises(ValueError, match="feature layers"):
-            FeatureDraftModel(target.llm, vocabulary, bad)
-    assert main(["distill", "--recipe", "zero-shot", "--draft", "feature", "--out", str(tmp_path / "x"),
-                 "--feature-layers", "2,15"]) == 2  # (the embedded model: checked before any answering)
-    assert "must end with -1" in capsys.readouterr().err

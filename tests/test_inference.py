@@ -216,11 +216,11 @@ def test_prompts_run_row_by_row_leave_the_state_of_the_padded_batch(recipe, toke
         # Prompts with the graph as text differ this much in length: run apart on a CPU (forced for the others).
         assert state_module._rows_apart_pays(model.prepare(batch)) == (recipe == "zero-shot")
         monkeypatch.setattr(state_module, "_rows_apart_pays", lambda x: True)
-        apart, apart_logits = DecodeState.prefill(model, batch, hidden_layers=(-1,))
+        apart, apart_logits = DecodeState.prefill(model, batch, keep_hidden=True)
         config = GenerationConfig(max_new_tokens=20, stop_ids=[tokenizer.eos_token_id])
         apart_tokens = generate(model, batch, config)
         monkeypatch.setattr(state_module, "_rows_apart_pays", lambda x: False)
-        padded, padded_logits = DecodeState.prefill(model, batch, hidden_layers=(-1,))
+        padded, padded_logits = DecodeState.prefill(model, batch, keep_hidden=True)
         assert generate(model, batch, config) == apart_tokens
     assert torch.equal(apart.mask, padded.mask) and torch.equal(apart.next_position, padded.next_position)
     torch.testing.assert_close(apart_logits, padded_logits, atol=1e-4, rtol=1e-4)

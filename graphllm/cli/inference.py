@@ -114,27 +114,13 @@ def _distill(args) -> int:
     return 0
 
 
-def _layer_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated layer indices such as 2,15,-1, not {text!r}") \
-            from None
-
-
 def _distill_features(args, model, recipe, tokenizer) -> int:
     from graphllm.data.collate import GraphCollator
     from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
     from graphllm.inference.config import end_of_turn_ids
-    from graphllm.inference.drafts.feature import check_feature_layers, save_feature_draft
+    from graphllm.inference.drafts.feature import save_feature_draft
     from graphllm.inference.feature_distill import FeatureDistillConfig, target_sequences, train_feature_draft
-    from graphllm.models.llm import LLMShape
 
-    try:  # before an hour of answering
-        layers = check_feature_layers(args.feature_layers, LLMShape.of(model.llm.config).layers)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     progress = sys.stderr.isatty()
     prompts = long_answer_prompts(args.prompts, seed=args.seed, requests=TRAINING_REQUESTS, tasks=tuple(args.tasks),
                                   encoders=("adjacency", "incident"))
@@ -144,9 +130,8 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
     out.mkdir(parents=True, exist_ok=True)
     sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
                                  progress=progress, keep=out / "answers.json",
-                                 log=lambda msg: print(msg, file=sys.stderr), hidden_layers=layers)
-    config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed,
-                                  feature_layers=layers)
+                                 log=lambda msg: print(msg, file=sys.stderr))
+    config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
     draft, history = train_feature_draft(model, sequences, config, progress=progress)
     save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
                                     "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
@@ -246,10 +231,6 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     dist.add_argument("--max-new-tokens", type=int, default=128,
                       help="feature: answer length (default %(default)s)")
     dist.add_argument("--epochs", type=int, default=10, help="feature: passes over the answers (default %(default)s)")
-    dist.add_argument("--feature-layers", type=_layer_list, default=(-1,), metavar="I,J,...,-1",
-                      help="feature: the target layers the draft reads, as indices into its hidden states (0 the "
-                           "embeddings, -1 the last layer, which comes last): -1 alone is EAGLE's last feature, "
-                           "several are fused as in EAGLE-3, e.g. 2,15,-1 (default: -1)")
     dist.add_argument("--seed", type=int, default=11,
                       help="feature: seed of the training graphs (default %(default)s; bench decode uses 0)")
     dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft or RUN/feature-draft)")

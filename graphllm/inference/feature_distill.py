@@ -43,11 +43,6 @@ class FeatureDistillConfig:
     # 4.00 in the measurement above).
     token_weight: float = 1.0
     max_vocabulary: int = 16_384  # the draft proposes the most frequent tokens of the training text only
-    # Target layers the draft reads (indices into transformers' `hidden_states`, the last layer, -1, last): more
-    # than one is EAGLE-3's fused feature; the sequences must carry the same layers (`target_sequences`).
-    feature_layers: tuple[int, ...] = (-1,)
-    # Weight of the feature regression (EAGLE-1/2; EAGLE-3 trains on the tokens alone).
-    feature_weight: float = 1.0
     held_out: float = 0.125  # share of the sequences kept out of training to measure the draft
     seed: int = 0
 
@@ -114,9 +109,7 @@ def _loss(draft: FeatureDraftModel, s: Sequence, lookup: torch.Tensor, config: F
     for index, predicted, logits in _unroll(draft, s, config.unroll, config.noise):
         labels = lookup[s.predictions[index + 1]]  # the target's token after the predicted feature's position
         known = labels >= 0
-        if config.feature_weight:  # (the last layer's feature: the last H of the target's)
-            total = total + config.feature_weight * F.smooth_l1_loss(predicted,
-                                                                     s.features[index + 1, -predicted.shape[-1]:])
+        total = total + F.smooth_l1_loss(predicted, s.features[index + 1])
         if bool(known.any()):
             total = total + config.token_weight * F.cross_entropy(logits[known], labels[known])
     return total
@@ -163,7 +156,7 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     rng.shuffle(order)
     held = max(1, round(len(order) * config.held_out)) if len(order) > 1 else 0
     test, train = [sequences[i] for i in order[:held]], [sequences[i] for i in order[held:]]
-    draft = FeatureDraftModel(model.llm, vocabulary_of(train, config.max_vocabulary), config.feature_layers).train()
+    draft = FeatureDraftModel(model.llm, vocabulary_of(train, config.max_vocabulary)).train()
     lookup = torch.full((draft.vocab_size,), -1, dtype=torch.long, device=draft.vocabulary.device)
     lookup[draft.vocabulary] = torch.arange(len(draft.vocabulary), device=draft.vocabulary.device)
     params = list(draft.trainable_parameters().values())
@@ -177,8 +170,6 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     start = time.perf_counter()
     for s in steps:
         loss = _loss(draft, s, lookup, config)
-        if not torch.is_tensor(loss):  # (nothing to learn from: no feature loss and no token of the vocabulary)
-            continue
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import torch
 
-from graphllm.inference.state import target_features
-
 
 class PassGraphs:
-    """CUDA graphs of a model's full target pass on a static cache, keyed by block width and which hidden
-    states are kept. `can_replay` is False while the model runs a subset of its layers (an early-exit
+    """CUDA graphs of a model's full target pass on a static cache, keyed by block width and whether the last
+    hidden states are kept. `can_replay` is False while the model runs a subset of its layers (an early-exit
     draft), which then runs eagerly."""
 
     def __init__(self, model, warmups: int = 2) -> None:
@@ -35,10 +33,10 @@ class PassGraphs:
         return getattr(self.parent, self.attribute) is self.layers
 
     @staticmethod
-    def _forward(model, tokens, positions, mask, cache, hidden_layers: tuple[int, ...]):
-        extra = {"output_hidden_states": True} if hidden_layers else {}
+    def _forward(model, tokens, positions, mask, cache, keep_hidden: bool):
+        extra = {"output_hidden_states": True} if keep_hidden else {}
         out = model._call(None, tokens, mask, positions, cache, **extra)
-        return out.logits, target_features(out, hidden_layers)
+        return out.logits, out.hidden_states[-1] if keep_hidden else None
 
     def _capture(self, model, key, tokens, positions, mask, cache, lengths: torch.Tensor):
         inputs = (tokens.clone(), positions.clone(), mask.clone())
@@ -58,10 +56,10 @@ class PassGraphs:
         self.graphs[key] = (graph, inputs, outputs)
 
     def run(self, model, tokens: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache,
-            lengths: torch.Tensor, hidden_layers: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(logits [B, n, V], the hidden states of `hidden_layers` [B, n, kH] or None) of one pass; copies, since
-        the graph's own outputs are overwritten by its next replay."""
-        key = (tokens.shape[1], hidden_layers)
+            lengths: torch.Tensor, keep_hidden: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(logits [B, n, V], last hidden states [B, n, H] or None) of one pass; copies, since the graph's own
+        outputs are overwritten by its next replay."""
+        key = (tokens.shape[1], keep_hidden)
         if key not in self.graphs:
             self._capture(model, key, tokens, positions, mask, cache, lengths)
         graph, inputs, (logits, hidden) = self.graphs[key]

@@ -76,7 +76,7 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
         # Room in a static cache for the worst case (it grows if a tree is wider): every pass commits one token to
         # some row while another takes the deepest path (the slots after it are the first row's holes).
         room = config.max_new_tokens * (shape.depth + 1) + block_width(shape.nodes + 1)
-        state, logits = decode_state(model, batch, config, room, hidden_layers=draft.hidden_layers)
+        state, logits = decode_state(model, batch, config, room, keep_hidden=draft.needs_hidden)
         draft.start(model, batch, state)
         outputs = Outputs(state.batch_size, config, tokenizer)
         prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]

@@ -33,33 +33,31 @@ class DecodeState:
         self.mask = mask.bool()  # [B, C]
         self.next_position = next_position  # [B]: position id of each row's next token
         self.rows = rows  # original batch index of each live row
-        # With `hidden_layers`, the target's hidden states of those layers in its latest pass (concatenated: [B, n,
-        # kH]; after `compact` only the kept slots, valid where `hidden_valid`), and the prompt's (features, input
-        # embeddings, mask, positions): what a feature draft reads.
-        self.hidden_layers: tuple[int, ...] = ()
+        # With `keep_hidden`, the target's last hidden states of its latest pass ([B, n, H], after `compact` only the
+        # kept slots, valid where `hidden_valid`), and the prompt's (features, input embeddings, mask, positions):
+        # what a feature draft reads.
+        self.keep_hidden = False
         self.hidden: torch.Tensor | None = None
         self.hidden_valid: torch.Tensor | None = None
         self.prompt: tuple[torch.Tensor, ...] | None = None
 
     @staticmethod
-    def prefill(model: GraphLLM, batch, hidden_layers: tuple[int, ...] = (), rows_apart: bool | None = None
+    def prefill(model: GraphLLM, batch, keep_hidden: bool = False, rows_apart: bool | None = None
                 ) -> tuple[DecodeState, torch.Tensor]:
         """Run the prompt (soft tokens and/or prefix included) once; (state, [B, V] logits of the next token).
-        `hidden_layers`: keep the target's hidden states of these layers (indices into transformers'
-        `hidden_states`, -1 the last, after the final norm). `rows_apart`: run each row's prompt on its own
-        (default: where that pays, see `_rows_apart_pays`)."""
+        `rows_apart`: run each row's prompt on its own (default: where that pays, see `_rows_apart_pays`)."""
         x = model.prepare(batch)
-        extra = {**_keep_last(model), **({"output_hidden_states": True} if hidden_layers else {})}
+        extra = {**_keep_last(model), **({"output_hidden_states": True} if keep_hidden else {})}
         if _rows_apart_pays(x) if rows_apart is None else rows_apart:
-            cache, logits, hidden = _prefill_rows_apart(model, x, extra, hidden_layers)
+            cache, logits, hidden = _prefill_rows_apart(model, x, extra)
         else:
             cache = growable_cache(x.cache)
             out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **extra)
-            logits, hidden = out.logits[:, -1], target_features(out, hidden_layers)
+            logits, hidden = out.logits[:, -1], out.hidden_states[-1] if keep_hidden else None
         rows = list(range(x.inputs_embeds.shape[0]))
         state = DecodeState(model, cache, x.attention_mask, x.position_ids[:, -1] + 1, rows)
-        if hidden_layers:
-            state.hidden_layers = tuple(hidden_layers)
+        if keep_hidden:
+            state.keep_hidden = True
             text = x.inputs_embeds.shape[1]
             state.prompt = (hidden, x.inputs_embeds, x.attention_mask[:, -text:].bool(), x.position_ids)
         return state, logits
@@ -97,11 +95,11 @@ class DecodeState:
         """One target pass over `tokens` [B, n], which see the slots `seen` [B, n, K] (the block its last n)."""
         mask = additive_mask(seen, self.model.llm.get_input_embeddings().weight.dtype)
         extra = {} if need_logits else _keep_last(self.model)
-        if self.hidden_layers:
+        if self.keep_hidden:
             extra["output_hidden_states"] = True
         out = self.model._call(None, tokens, mask[:, None], positions, self.cache, **extra)
-        if self.hidden_layers:
-            self.hidden = target_features(out, self.hidden_layers)
+        if self.keep_hidden:
+            self.hidden = out.hidden_states[-1]
         return out.logits
 
     def _map_layers(self, fn, layers: int | None = None) -> None:
@@ -167,7 +165,7 @@ def mostly_padding(real: torch.Tensor) -> bool:
     return bool((counts > 0).all()) and int(counts.sum()) <= 0.75 * rows * width
 
 
-def _prefill_rows_apart(model: GraphLLM, x, extra: dict, hidden_layers: tuple[int, ...] = ()):
+def _prefill_rows_apart(model: GraphLLM, x, extra: dict):
     """The prompt of each row on its own, written into the slots the padded batch would have used: the same
     cache layout, mask and positions, so the state after it is the padded batch's, and so is every output.
     `extra`: the keyword arguments of the padded batch's call (hidden states asked for or not)."""
@@ -176,6 +174,7 @@ def _prefill_rows_apart(model: GraphLLM, x, extra: dict, hidden_layers: tuple[in
     real = x.attention_mask[:, prefix:].bool()
     layers: list[GrowableLayer] | None = None
     logits, hidden = [], None
+    keep_hidden = extra.get("output_hidden_states", False)
     for row in range(rows):
         slots = real[row].nonzero().squeeze(1)
         cache = DynamicCache()
@@ -190,22 +189,12 @@ def _prefill_rows_apart(model: GraphLLM, x, extra: dict, hidden_layers: tuple[in
         # the batch's cache, written in place row by row: no second copy of it at the end
         where = torch.cat([torch.arange(prefix, device=slots.device), prefix + slots])
         layers = scatter_row(layers, cache, row, where, rows, prefix + text)
-        if hidden_layers:
-            last = target_features(out, hidden_layers)
+        if keep_hidden:
+            last = out.hidden_states[-1]
             if hidden is None:
                 hidden = last.new_zeros(rows, text, last.shape[-1])
             hidden[row, slots] = last[0]
     return Cache(layers=layers), torch.cat(logits), hidden
-
-
-def target_features(out, layers: tuple[int, ...]) -> torch.Tensor | None:
-    """The hidden states of `layers` in a pass's output, concatenated ([B, n, len(layers) * H]); None without
-    layers."""
-    if not layers:
-        return None
-    if len(layers) == 1:
-        return out.hidden_states[layers[0]]
-    return torch.cat([out.hidden_states[i] for i in layers], dim=-1)
 
 
 def _keep_last(model: GraphLLM) -> dict:

@@ -31,7 +31,7 @@ from transformers.cache_utils import StaticLayer
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import filled_layers
 from graphllm.inference.config import GenerationConfig
-from graphllm.inference.state import DecodeState, target_features
+from graphllm.inference.state import DecodeState
 
 # Blocks are padded to these widths, so that a speculative tree of any size reuses one of a few captured graphs.
 _WIDTHS = (1, 2, 4, 8, 16, 32, 64)
@@ -106,11 +106,11 @@ class StaticDecodeState(DecodeState):
     """A `DecodeState` whose cache holds `capacity` slots for `rows` rows; see the module docstring."""
 
     @staticmethod
-    def prefill(model, batch, hidden_layers: tuple[int, ...] = (), rows_apart: bool | None = None, room: int = 64
+    def prefill(model, batch, keep_hidden: bool = False, rows_apart: bool | None = None, room: int = 64
                 ) -> tuple[StaticDecodeState, torch.Tensor]:
         """The prompt as in `DecodeState.prefill` (eagerly: prompts differ in length), then moved into a static
         cache with `room` free slots per row after it."""
-        state, logits = DecodeState.prefill(model, batch, hidden_layers, rows_apart)
+        state, logits = DecodeState.prefill(model, batch, keep_hidden, rows_apart)
         return StaticDecodeState._of(state, room), logits
 
     @staticmethod
@@ -169,12 +169,12 @@ class StaticDecodeState(DecodeState):
         self.written = written + width
         if self.graphs is not None and self.graphs.can_replay():
             logits, hidden = self.graphs.run(self.model, padded_tokens, padded_positions, mask, self.cache,
-                                             self.lengths, self.hidden_layers)
+                                             self.lengths, self.keep_hidden)
         else:
-            extra = {"output_hidden_states": True} if self.hidden_layers else {}
+            extra = {"output_hidden_states": True} if self.keep_hidden else {}
             out = self.model._call(None, padded_tokens, mask, padded_positions, self.cache, **extra)
-            logits, hidden = out.logits, target_features(out, self.hidden_layers)
-        if self.hidden_layers:
+            logits, hidden = out.logits, out.hidden_states[-1] if self.keep_hidden else None
+        if self.keep_hidden:
             self.hidden = hidden[:live, :n]
         return logits[:live, :n] if need_logits else logits[:live, n - 1: n]
 
@@ -211,10 +211,10 @@ class StaticDecodeState(DecodeState):
         self.rows = [self.rows[i] for i in order]
 
 
-def decode_state(model, batch, config: GenerationConfig, room: int, hidden_layers: tuple[int, ...] = ()
+def decode_state(model, batch, config: GenerationConfig, room: int, keep_hidden: bool = False
                  ) -> tuple[DecodeState, torch.Tensor]:
     """The prefilled state decoding runs on: static (`config.static_cache`, with `room` slots after the prompt) or
-    growing; keeping the target's hidden states of `hidden_layers` (see `DecodeState.prefill`)."""
+    growing."""
     if config.static_cache:
-        return StaticDecodeState.prefill(model, batch, hidden_layers, room=room)
-    return DecodeState.prefill(model, batch, hidden_layers)
+        return StaticDecodeState.prefill(model, batch, keep_hidden, room=room)
+    return DecodeState.prefill(model, batch, keep_hidden)

@@ -23,12 +23,11 @@ from graphllm.fileio import atomic_write_text
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.ngram import NGramDraft
 from graphllm.inference.speculative import speculative_generate
-from graphllm.inference.state import target_features
 
 
 @dataclass
 class Sequence:
-    features: torch.Tensor  # [T, kH] target's hidden states at the draft's k feature layers, the last layer last
+    features: torch.Tensor  # [T, H] target's last hidden states
     embeds: torch.Tensor  # [T, H] its input embeddings (soft tokens included)
     positions: torch.Tensor  # [T]
     predictions: torch.Tensor  # [T] target's greedy next token at each position
@@ -45,13 +44,10 @@ class Answer:
 
 
 class _Recorder(NGramDraft):
-    """The n-gram draft, keeping what the target computes anyway while it answers: its hidden states
-    (`hidden_layers`) over the prompt and over every slot it keeps, and the token it chose after each (the next
-    committed token)."""
+    """The n-gram draft, keeping what the target computes anyway while it answers: its last hidden states over
+    the prompt and over every slot it keeps, and the token it chose after each (the next committed token)."""
 
-    def __init__(self, hidden_layers: tuple[int, ...]) -> None:
-        super().__init__()
-        self.hidden_layers = hidden_layers
+    needs_hidden = True
 
     def start(self, model, batch, state) -> None:
         features, embeds, mask, positions = state.prompt
@@ -66,15 +62,12 @@ class _Recorder(NGramDraft):
 
 
 def _predictions(head, features: torch.Tensor) -> torch.Tensor:
-    """The target's greedy tokens from its features (of one layer or several, the last layer last)."""
-    last = features[..., -head.in_features:]
-    return torch.cat([head(part).argmax(-1) for part in last.split(256)])
+    return torch.cat([head(part).argmax(-1) for part in features.split(256)])
 
 
-def _answer_batch(model, chunk: list, collator, config: GenerationConfig, hidden_layers: tuple[int, ...]
-                  ) -> list[tuple[Sequence, Answer]]:
+def _answer_batch(model, chunk: list, collator, config: GenerationConfig) -> list[tuple[Sequence, Answer]]:
     embed, head = model.llm.get_input_embeddings(), model.llm.get_output_embeddings()
-    recorder = _Recorder(hidden_layers)
+    recorder = _Recorder()
     answers = speculative_generate(model, collator(chunk).to(model.device), recorder, config,
                                    TreeShape.parse("1,1,3,1,1"))
     out = []
@@ -94,7 +87,7 @@ def _answer_batch(model, chunk: list, collator, config: GenerationConfig, hidden
     return out
 
 
-def teacher_forced(model, example, collator, answer: Answer, hidden_layers: tuple[int, ...] = (-1,)) -> Sequence:
+def teacher_forced(model, example, collator, answer: Answer) -> Sequence:
     """The Sequence of `example` answered with `answer`, from one pass over prompt + answer."""
     one = collator([example]).to(model.device)
     tokens = torch.tensor([answer.fed], dtype=torch.long, device=one.input_ids.device)
@@ -105,7 +98,7 @@ def teacher_forced(model, example, collator, answer: Answer, hidden_layers: tupl
     out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
                       output_hidden_states=True, **only_last)
     real = x.attention_mask[0, -x.inputs_embeds.shape[1]:].bool()  # graph tokens can be masked
-    features = target_features(out, hidden_layers)[0, real]
+    features = out.hidden_states[-1][0, real]
     start = len(features) - len(answer.fed)
     head = model.llm.get_output_embeddings()
     predictions = torch.cat([_predictions(head, features[:start]),
@@ -165,12 +158,10 @@ class AnswerStore:
 
 @torch.no_grad()
 def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_ids: list[int], batch_size: int = 8,
-                     progress: bool = False, keep: Path | None = None, log=None, hidden_layers: tuple[int, ...] = (-1,)
-                     ) -> list[Sequence]:
-    """The target's answers to `prompts` and its features (hidden states of `hidden_layers`) along prompt + answer,
-    from the passes that decode the answers. With `keep` (a JSON file), answers are kept there as each batch ends,
-    and prompts answered there before, by the same target with the same settings, are not answered again (see the
-    module's docstring)."""
+                     progress: bool = False, keep: Path | None = None, log=None) -> list[Sequence]:
+    """The target's answers to `prompts` and its features along prompt + answer, from the passes that decode the
+    answers. With `keep` (a JSON file), answers are kept there as each batch ends, and prompts answered there
+    before, by the same target with the same settings, are not answered again (see the module's docstring)."""
     config = GenerationConfig(max_new_tokens=max_new_tokens, stop_ids=stop_ids)
     # Without a file to keep answers in, neither the weights' digest nor the prompts' keys are worth computing.
     store = AnswerStore(keep, fingerprint(model), config) if keep is not None else None
@@ -182,11 +173,11 @@ def target_sequences(model, prompts: list, collator, max_new_tokens: int, stop_i
     if kept and log:
         log(f"{len(kept)} of {len(prompts)} answers kept in {keep}: rebuilding their features")
     for i in _bar(kept, progress, "kept answers", "answer"):
-        sequences[i] = teacher_forced(model, prompts[i], collator, store.answers[keys[i]], hidden_layers)
+        sequences[i] = teacher_forced(model, prompts[i], collator, store.answers[keys[i]])
     todo = [i for i in range(len(prompts)) if sequences[i] is None]
     chunks = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     for chunk in _bar(chunks, progress, "target answers", "batch"):
-        answered = _answer_batch(model, [prompts[i] for i in chunk], collator, config, hidden_layers)
+        answered = _answer_batch(model, [prompts[i] for i in chunk], collator, config)
         for i, (sequence, _) in zip(chunk, answered, strict=True):
             sequences[i] = sequence
         if store is not None:

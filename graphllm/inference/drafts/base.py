@@ -20,9 +20,7 @@ from graphllm.inference.tree import TokenTree, TreeBuilder
 
 class Draft(ABC):
     name: str = ""
-    # The target's hidden states it reads (DecodeState.hidden): indices into transformers' `hidden_states`, -1 the
-    # last (after the final norm); none for most drafts.
-    hidden_layers: tuple[int, ...] = ()
+    needs_hidden: bool = False  # reads the target's last hidden states (DecodeState.hidden)
 
     @abstractmethod
     def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,

@@ -9,18 +9,12 @@ tree nodes feed the draft's own predicted feature instead of the target's:
     x_t = W_{fc}\,[f_t ; e_{t+1}], \qquad \hat f_{t+1} = \mathrm{Layer}(x_{\le t}), \qquad
     q(y_{t+2}) = \mathrm{softmax}(W_{head}[S]\,\hat f_{t+1})
 
-With several `feature_layers` (EAGLE-3, Li et al., 2025), the target's feature is a learned mix of its hidden
-states at those layers, low, middle and last: :math:`f_t = W_{fuse}\,[h^{(l_1)}_t; \dots; h^{(l_k)}_t]`, since the
-last layer alone is shaped for the next token, not the one after it. The draft still predicts the last layer's
-feature, which deeper nodes feed.
-
 The features come for free: the target computes them in the passes that verify the tree, so a draft token costs
 one small layer and a |S|-row projection, not a model. The graph reaches the draft through those features
 (soft tokens and prefixes shape every one of them). Trained by `graphllm distill --draft feature`
 (`graphllm/inference/feature_distill.py`).
 
-Shapes: features ``[B, n, H]`` (predicted ones, or the target's with one layer) or ``[B, n, kH]`` (the target's
-``k`` layers) and next-input embeddings ``[B, n, H]`` -> predicted features ``[B, n, H]``, logits ``[B, n, |S|]``.
+Shapes: features and next-input embeddings ``[B, n, H]`` -> predicted features ``[B, n, H]``, logits ``[B, n, |S|]``.
 """
 
 from __future__ import annotations
@@ -46,13 +40,12 @@ WEIGHTS, CONFIG = "feature-draft.safetensors", "feature-draft.json"
 
 
 class FeatureDraftModel(nn.Module):
-    def __init__(self, target_llm, vocabulary: torch.Tensor, feature_layers: tuple[int, ...] = (-1,)) -> None:
+    def __init__(self, target_llm, vocabulary: torch.Tensor) -> None:
         from transformers import LlamaConfig, LlamaModel
 
         super().__init__()
         target = target_llm.config
         shape = LLMShape.of(target)
-        self.feature_layers = check_feature_layers(feature_layers, shape.layers)
         rope = getattr(target, "rope_parameters", None) or {}
         config = LlamaConfig(hidden_size=shape.hidden, num_attention_heads=shape.heads,
                              num_key_value_heads=shape.kv_heads, head_dim=shape.head_dim,
@@ -63,12 +56,6 @@ class FeatureDraftModel(nn.Module):
                              num_hidden_layers=1, vocab_size=1, bos_token_id=None, eos_token_id=None,
                              pad_token_id=None)
         config._attn_implementation = "sdpa"
-        self.fuse = None
-        if len(self.feature_layers) > 1:  # starts as the last layer alone, the single-layer draft
-            self.fuse = nn.Linear(len(self.feature_layers) * shape.hidden, shape.hidden, bias=False)
-            with torch.no_grad():
-                self.fuse.weight.zero_()
-                self.fuse.weight[:, -shape.hidden:] = torch.eye(shape.hidden)
         self.fc = nn.Linear(2 * shape.hidden, shape.hidden, bias=False)
         with torch.no_grad():  # start as "feature + embedding", which the layer's residual stream expects
             self.fc.weight.copy_(torch.cat([torch.eye(shape.hidden), torch.eye(shape.hidden)], dim=1))
@@ -101,11 +88,8 @@ class FeatureDraftModel(nn.Module):
     def forward(self, features: torch.Tensor, embeds: torch.Tensor, attention_mask: torch.Tensor,
                 position_ids: torch.Tensor, cache=None, logits: bool = True
                 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """features [B, n, H] or the target's [B, n, kH], embeds [B, n, H]; attention_mask [B, C] (2-D) or
-        [B, 1, n, C] (additive); position_ids [B, n] -> (predicted features [B, n, H], logits over the vocabulary
-        subset [B, n, |S|], None without `logits`)."""
-        if self.fuse is not None and features.shape[-1] == self.fuse.in_features:
-            features = self.fuse(features)
+        """features, embeds [B, n, H]; attention_mask [B, C] (2-D) or [B, 1, n, C] (additive); position_ids [B, n]
+        -> (predicted features [B, n, H], logits over the vocabulary subset [B, n, |S|], None without `logits`)."""
         x = self.fc(torch.cat([features, embeds.to(features.dtype)], dim=-1))
         out = self.body(inputs_embeds=x, attention_mask=attention_mask, position_ids=position_ids,
                         use_cache=cache is not None, **{cache_argument(self.body): cache})
@@ -114,18 +98,6 @@ class FeatureDraftModel(nn.Module):
 
     def trainable_parameters(self) -> dict[str, torch.Tensor]:
         return {name: p for name, p in self.named_parameters() if p.requires_grad}
-
-
-def check_feature_layers(layers, num_layers: int) -> tuple[int, ...]:
-    """The target layers a draft reads, as indices into transformers' `hidden_states` (0 the embeddings, -1 the
-    last layer after the final norm); the last layer, which the draft learns to predict, comes last."""
-    layers = tuple(int(i) for i in layers)
-    if not layers or layers[-1] != -1:
-        raise ValueError(f"feature layers {list(layers)} must end with -1 (the last layer, which the draft predicts)")
-    if len(set(layers)) != len(layers) or any(not 0 <= i < num_layers for i in layers[:-1]):
-        raise ValueError(f"feature layers {list(layers)}: give distinct layers from 0 (the embeddings) to "
-                         f"{num_layers - 1}, then -1")
-    return layers
 
 
 def save_feature_draft(model: FeatureDraftModel, out_dir: Path, info: dict) -> None:
@@ -137,8 +109,7 @@ def save_feature_draft(model: FeatureDraftModel, out_dir: Path, info: dict) -> N
     tmp = out_dir / (WEIGHTS + ".tmp")
     save_file(tensors, str(tmp))
     tmp.replace(out_dir / WEIGHTS)
-    atomic_write_text(out_dir / CONFIG, json.dumps({**info, "feature_layers": list(model.feature_layers)}, indent=2)
-                      + "\n")
+    atomic_write_text(out_dir / CONFIG, json.dumps(info, indent=2) + "\n")
 
 
 def load_feature_draft(target_llm, path: Path) -> FeatureDraftModel:
@@ -147,7 +118,7 @@ def load_feature_draft(target_llm, path: Path) -> FeatureDraftModel:
 
     try:
         tensors = load_file(str(path / WEIGHTS))
-        info = json.loads((path / CONFIG).read_text())
+        json.loads((path / CONFIG).read_text())
     except FileNotFoundError:
         raise GraphLLMError(f"{path} holds no feature draft; train one with `graphllm distill --draft feature`") \
             from None
@@ -156,10 +127,7 @@ def load_feature_draft(target_llm, path: Path) -> FeatureDraftModel:
     vocabulary = tensors.pop("vocabulary", None)
     if vocabulary is None:
         raise GraphLLMError(f"{path / WEIGHTS} has no vocabulary; train the draft again")
-    try:
-        model = FeatureDraftModel(target_llm, vocabulary, tuple(info.get("feature_layers", (-1,))))
-    except (ValueError, TypeError) as exc:
-        raise GraphLLMError(f"{path / CONFIG}: {exc}; train the draft again") from None
+    model = FeatureDraftModel(target_llm, vocabulary)
     missing, unexpected = model.load_state_dict(tensors, strict=False)
     wanted = set(model.trainable_parameters())
     if unexpected or wanted & set(missing):
@@ -170,10 +138,10 @@ def load_feature_draft(target_llm, path: Path) -> FeatureDraftModel:
 
 class FeatureDraft(Draft):
     name = "feature"
+    needs_hidden = True
 
     def __init__(self, model: FeatureDraftModel) -> None:
         self.model = model
-        self.hidden_layers = model.feature_layers
         self.cache = None
         self.mask: torch.Tensor | None = None  # [B, C] bool: the draft's own slots
         # Target features whose following token is not known yet (the root's, before each proposal), with the

@@ -17,11 +17,7 @@ class MergedDraft(Draft):
             raise ValueError("merging needs at least two drafts")
         self.drafts = drafts
         self.name = "+".join(d.name for d in drafts)
-        reading = {d.hidden_layers for d in drafts if d.hidden_layers}
-        if len(reading) > 1:
-            raise ValueError(f"the drafts read different layers of the target ({sorted(reading)}): merge drafts that "
-                             "read the same ones")
-        self.hidden_layers = reading.pop() if reading else ()
+        self.needs_hidden = any(d.needs_hidden for d in drafts)
 
     def modules(self) -> list[torch.nn.Module]:
         return [m for draft in self.drafts for m in draft.modules()]
