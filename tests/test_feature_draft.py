@@ -148,6 +148,57 @@ def test_missing_or_damaged_feature_drafts_say_what_to_do(tmp_path, capsys):
     assert "--out" in capsys.readouterr().err
     assert main(["distill", "--recipe", "zero-shot"]) == 2
     assert "pass --run" in capsys.readouterr().err
+    assert main(["distill", "--recipe", "zero-shot", "--draft", "feature", "--out", str(tmp_path),
+                 "--epochs", "0"]) == 2
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+
+
+def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(tokenizer, questions, tmp_path,
+                                                                          monkeypatch):
+    import graphllm.inference.feature_distill as feature_distill
+
+    torch.manual_seed(0)
+    target = build_model(load_recipe("zero-shot"), tiny_llm("llama", layers=2)).eval()
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=True, max_prompt_tokens=40)
+    sequences = target_sequences(target, questions[:8], collator, 12, [tokenizer.eos_token_id])  # 7 trained, 1 held
+    config = FeatureDistillConfig(epochs=3, lr=3e-3)
+    whole, history = train_feature_draft(target, sequences, config)
+    assert [e["epoch"] for e in history.epochs] == [1, 2, 3] and len(history.loss) == 21
+    assert history.chain == history.epochs[-1]["chain"] and history.answer_tokens > 0
+
+    checkpoint, loss, calls = tmp_path / "training.pt", feature_distill._loss, []
+
+    def stopped_in_epoch_two(*args):
+        calls.append(1)
+        if len(calls) == 10:
+            raise KeyboardInterrupt
+        return loss(*args)
+
+    monkeypatch.setattr(feature_distill, "_loss", stopped_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train_feature_draft(target, sequences, config, checkpoint=checkpoint)
+    monkeypatch.setattr(feature_distill, "_loss", loss)
+    logged = []
+    two, _ = train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint,
+                                 log=logged.append)
+    assert logged[0].startswith(f"resuming from {checkpoint} after epoch 1 of 2") and logged[1].startswith("epoch 2/2")
+    resumed, again = train_feature_draft(target, sequences, config, checkpoint=checkpoint)  # asked for one more
+    for name, p in whole.trainable_parameters().items():
+        assert torch.equal(p, resumed.trainable_parameters()[name]), name
+    assert again.loss == history.loss
+    assert [{k: v for k, v in e.items() if k != "seconds"} for e in again.epochs] == \
+        [{k: v for k, v in e.items() if k != "seconds"} for e in history.epochs]
+
+    with pytest.raises(GraphLLMError, match="already trained 3 epochs"):
+        train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint)
+    with pytest.raises(GraphLLMError, match=r"\(lr 0.003 -> 0.001\); pass --restart"):
+        train_feature_draft(target, sequences, dataclasses.replace(config, lr=1e-3), checkpoint=checkpoint)
+    with pytest.raises(GraphLLMError, match="sequences 8 -> 7"):
+        train_feature_draft(target, sequences[:7], config, checkpoint=checkpoint)
+    before = checkpoint.read_bytes()
+    checkpoint.write_bytes(before[:100])
+    with pytest.raises(GraphLLMError, match="cannot be read"):
+        train_feature_draft(target, sequences, config, checkpoint=checkpoint)
 
 
 def test_the_unrolled_training_pass_is_the_chain_decoding_grows():

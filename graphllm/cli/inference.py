@@ -92,6 +92,9 @@ def _distill(args) -> int:
     if args.run is None and args.out is None:
         print("error: say where the draft goes with --out (there is no run directory)", file=sys.stderr)
         return 2
+    if args.epochs < 1:
+        print(f"error: --epochs must be at least 1, not {args.epochs}", file=sys.stderr)
+        return 2
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     if args.draft == "feature":
         return _distill_features(args, model, recipe, tokenizer)
@@ -132,11 +135,17 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
                                  progress=progress, keep=out / "answers.json",
                                  log=lambda msg: print(msg, file=sys.stderr))
     config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
-    draft, history = train_feature_draft(model, sequences, config, progress=progress)
+    checkpoint = out / "training.pt"
+    if args.restart:
+        checkpoint.unlink(missing_ok=True)
+    draft, history = train_feature_draft(model, sequences, config, progress=progress, checkpoint=checkpoint,
+                                         log=lambda msg: print(msg, file=sys.stderr))
     save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
-                                    "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
+                                    "vocabulary": len(draft.vocabulary),
+                                    "loss_last": history.loss[-1] if history.loss else None,
                                     "held_out_accuracy": history.accuracy, "held_out_chain": history.chain,
-                                    "unroll": config.unroll, "seconds": history.seconds})
+                                    "held_out_by_epoch": history.epochs, "unroll": config.unroll,
+                                    "seconds": history.seconds})
     chains = ", ".join(f"{1 + sum(history.chain[:d]):.2f} at depth {d}" for d in range(1, len(history.chain) + 1))
     print(f"{len(sequences)} target answers; on {history.answer_tokens} held-out answer positions the draft's first "
           f"guess is the target's token {history.accuracy:.1%} of the time, and a chain of guesses would give "
@@ -230,7 +239,12 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
                            "again with other settings, answers only the prompts not answered yet")
     dist.add_argument("--max-new-tokens", type=int, default=128,
                       help="feature: answer length (default %(default)s)")
-    dist.add_argument("--epochs", type=int, default=10, help="feature: passes over the answers (default %(default)s)")
+    dist.add_argument("--epochs", type=int, default=10,
+                      help="feature: passes over the answers (default %(default)s). The draft is measured on the "
+                           "held-out answers and saved to OUT/training.pt after every epoch: a run that was stopped "
+                           "goes on from its last epoch, and a finished one trains on when asked for more epochs")
+    dist.add_argument("--restart", action="store_true",
+                      help="feature: train afresh, ignoring OUT/training.pt (the kept answers are still used)")
     dist.add_argument("--seed", type=int, default=11,
                       help="feature: seed of the training graphs (default %(default)s; bench decode uses 0)")
     dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft or RUN/feature-draft)")

@@ -19,11 +19,13 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
+from graphllm.errors import GraphLLMError
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
@@ -55,7 +57,9 @@ class FeatureDistillHistory:
     # Held out, per chain depth d: the share of answer positions from which the first d guesses are all right;
     # 1 + their sum is the expected tokens per target pass with a chain of that depth.
     chain: list[float] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # of training, summed over the epochs of every run that resumed
+    # per epoch: {"epoch", "loss" (mean), "accuracy", "chain", "seconds"}, measured on the held-out answers
+    epochs: list[dict] = field(default_factory=list)
 
 
 def vocabulary_of(sequences: list[Sequence], limit: int) -> torch.Tensor:
@@ -148,8 +152,11 @@ def chain_acceptance(draft: FeatureDraftModel, sequences: list[Sequence], depth:
     return share, share[0], positions
 
 
-def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistillConfig, progress: bool = False
-                        ) -> tuple[FeatureDraftModel, FeatureDistillHistory]:
+def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistillConfig, progress: bool = False,
+                        checkpoint: Path | None = None, log=None) -> tuple[FeatureDraftModel, FeatureDistillHistory]:
+    """Train for `config.epochs` epochs, measuring the held-out answers after each. With `checkpoint` (a file), the
+    draft, optimizer and random state are saved there atomically after every epoch, and a run finding one goes on
+    from it: it ends with the same draft as a run never stopped, and asking for more epochs continues training."""
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     order = list(range(len(sequences)))
@@ -161,23 +168,88 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     lookup[draft.vocabulary] = torch.arange(len(draft.vocabulary), device=draft.vocabulary.device)
     params = list(draft.trainable_parameters().values())
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    epochs = [rng.sample(train, len(train)) for _ in range(config.epochs)]  # drawn whole, so a resumed run sees them
     history = FeatureDistillHistory()
-    steps = [s for _ in range(config.epochs) for s in rng.sample(train, len(train))]
+    if checkpoint is not None and checkpoint.exists():
+        history = _resume(draft, optimizer, checkpoint, config, len(sequences))
+        if log:
+            log(f"resuming from {checkpoint} after epoch {len(history.epochs)} of {config.epochs}")
+    bar = None
     if progress:
         from tqdm import tqdm
 
-        steps = tqdm(steps, unit="sequence", desc="training the feature draft")
-    start = time.perf_counter()
-    for s in steps:
-        loss = _loss(draft, s, lookup, config)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        history.loss.append(loss.item())
-        if progress:
-            steps.set_postfix(loss=f"{loss.item():.3f}")
-    history.seconds = time.perf_counter() - start
+        done = len(history.epochs) * len(train)
+        bar = tqdm(total=config.epochs * len(train), initial=done, unit="sequence", desc="training the feature draft")
+    for epoch in range(len(history.epochs), config.epochs):
+        start, losses = time.perf_counter(), []
+        for s in epochs[epoch]:
+            loss = _loss(draft, s, lookup, config)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            if bar is not None:
+                bar.update()
+                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        history.loss += losses
+        history.seconds += time.perf_counter() - start
+        draft.eval()
+        chain, accuracy, history.answer_tokens = chain_acceptance(draft, test)
+        draft.train()
+        history.epochs.append({"epoch": epoch + 1, "loss": sum(losses) / max(len(losses), 1), "accuracy": accuracy,
+                               "chain": chain, "seconds": history.seconds})
+        if checkpoint is not None:
+            _save_checkpoint(draft, optimizer, history, config, len(sequences), checkpoint)
+        if log:
+            log(f"epoch {epoch + 1}/{config.epochs}: loss {history.epochs[-1]['loss']:.3f}; held out, first guess "
+                f"right {accuracy:.1%}, {1 + sum(chain[:3]):.2f} tokens per pass for a chain of 3")
+    if bar is not None:
+        bar.close()
     draft.eval()
-    history.chain, history.accuracy, history.answer_tokens = chain_acceptance(draft, test)
+    if history.epochs:
+        history.chain, history.accuracy = history.epochs[-1]["chain"], history.epochs[-1]["accuracy"]
+    else:  # no epochs asked for: the untrained draft's figures
+        history.chain, history.accuracy, history.answer_tokens = chain_acceptance(draft, test)
     return draft, history
+
+
+def _settings(config: FeatureDistillConfig, sequences: int) -> dict:
+    """What must not change between a checkpoint and the run resuming it (the epochs may grow)."""
+    return {**{k: v for k, v in asdict(config).items() if k != "epochs"}, "sequences": sequences}
+
+
+def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistillHistory,
+                     config: FeatureDistillConfig, sequences: int, path: Path) -> None:
+    state = {"weights": {k: v.detach().cpu() for k, v in draft.trainable_parameters().items()},
+             "vocabulary": draft.vocabulary.cpu(), "optimizer": optimizer.state_dict(),
+             "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": _settings(config, sequences)}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, sequences: int
+            ) -> FeatureDistillHistory:
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+        settings, weights = state["settings"], state["weights"]
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint means the same thing to the user
+        raise GraphLLMError(f"{path} cannot be read ({exc}); delete it, or pass --restart, to train afresh") from None
+    wanted = _settings(config, sequences)
+    changed = sorted(k for k in set(wanted) | set(settings) if wanted.get(k) != settings.get(k))
+    if changed or not torch.equal(state["vocabulary"], draft.vocabulary.cpu()):
+        what = ", ".join(f"{k} {settings.get(k)} -> {wanted.get(k)}" for k in changed) or "the training answers"
+        raise GraphLLMError(f"{path} was trained with other settings ({what}); pass --restart to train afresh, "
+                            "or the same settings to go on from it")
+    done = len(state["history"]["epochs"])
+    if done > config.epochs:
+        raise GraphLLMError(f"{path} has already trained {done} epochs, more than the {config.epochs} asked for; "
+                            f"ask for {done} or more, or pass --restart")
+    params = draft.trainable_parameters()
+    with torch.no_grad():
+        for name, p in params.items():
+            p.copy_(weights[name])
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["torch_rng"])
+    return FeatureDistillHistory(**state["history"])
