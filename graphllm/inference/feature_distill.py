@@ -10,8 +10,9 @@
    decoding runs (a "training-time test", as in HASS and EAGLE-3): step d feeds the features predicted at step
    d-1, each seeing the target's features of the context and its own chain of predictions (`_unroll`).
 The same unrolled pass, without noise, measures the draft on held-out answers as decoding would use it: how
-many tokens in a row a chain of its guesses gets right from each position of an answer (`chain_acceptance`).
-Short enough to read in one sitting, like train.py.
+many tokens in a row a chain of its guesses gets right from each position of an answer (`chain_acceptance`),
+after every epoch; with a checkpoint file, each epoch ends by saving the whole training state there, so a stopped
+run goes on from its last epoch. Short enough to read in one sitting, like train.py.
 """
 
 from __future__ import annotations
