@@ -195,6 +195,9 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
         train_feature_draft(target, sequences, dataclasses.replace(config, lr=1e-3), checkpoint=checkpoint)
     with pytest.raises(GraphLLMError, match="sequences 8 -> 7"):
         train_feature_draft(target, sequences[:7], config, checkpoint=checkpoint)
+    other = [dataclasses.replace(s, predictions=s.predictions.flip(0)) for s in sequences]  # another target's
+    with pytest.raises(GraphLLMError, match=r"\(other answers of the target\)"):
+        train_feature_draft(target, other, config, checkpoint=checkpoint)
     before = checkpoint.read_bytes()
     checkpoint.write_bytes(before[:100])
     with pytest.raises(GraphLLMError, match="cannot be read"):

@@ -17,6 +17,7 @@ run goes on from its last epoch. Short enough to read in one sitting, like train
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
 from collections import Counter
@@ -171,8 +172,9 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
     epochs = [rng.sample(train, len(train)) for _ in range(config.epochs)]  # drawn whole, so a resumed run sees them
     history = FeatureDistillHistory()
+    settings = _settings(config, sequences) if checkpoint is not None else {}
     if checkpoint is not None and checkpoint.exists():
-        history = _resume(draft, optimizer, checkpoint, config, len(sequences))
+        history = _resume(draft, optimizer, checkpoint, config, settings)
         if log:
             log(f"resuming from {checkpoint} after epoch {len(history.epochs)} of {config.epochs}")
     bar = None
@@ -201,7 +203,7 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
         history.epochs.append({"epoch": epoch + 1, "loss": sum(losses) / max(len(losses), 1), "accuracy": accuracy,
                                "chain": chain, "seconds": history.seconds})
         if checkpoint is not None:
-            _save_checkpoint(draft, optimizer, history, config, len(sequences), checkpoint)
+            _save_checkpoint(draft, optimizer, history, settings, checkpoint)
         if log:
             log(f"epoch {epoch + 1}/{config.epochs}: loss {history.epochs[-1]['loss']:.3f}; held out, first guess "
                 f"right {accuracy:.1%}, {1 + sum(chain[:3]):.2f} tokens per pass for a chain of 3")
@@ -215,42 +217,50 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     return draft, history
 
 
-def _settings(config: FeatureDistillConfig, sequences: int) -> dict:
-    """What must not change between a checkpoint and the run resuming it (the epochs may grow)."""
-    return {**{k: v for k, v in asdict(config).items() if k != "epochs"}, "sequences": sequences}
+def _settings(config: FeatureDistillConfig, sequences: list[Sequence]) -> dict:
+    """What must not change between a checkpoint and the run resuming it (the epochs may grow). The answers'
+    digest covers the target too: another target, or other prompts, give other answers."""
+    digest = hashlib.sha256()
+    for s in sequences:
+        digest.update(f"{s.answer_start}:{s.predictions.tolist()};".encode())
+    return {**{k: v for k, v in asdict(config).items() if k != "epochs"}, "sequences": len(sequences),
+            "answers": digest.hexdigest()}
 
 
-def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistillHistory,
-                     config: FeatureDistillConfig, sequences: int, path: Path) -> None:
+def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistillHistory, settings: dict,
+                     path: Path) -> None:
     state = {"weights": {k: v.detach().cpu() for k, v in draft.trainable_parameters().items()},
              "vocabulary": draft.vocabulary.cpu(), "optimizer": optimizer.state_dict(),
-             "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": _settings(config, sequences)}
+             "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": settings}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(state, tmp)
     tmp.replace(path)
 
 
-def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, sequences: int
+def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, wanted: dict
             ) -> FeatureDistillHistory:
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
         settings, weights = state["settings"], state["weights"]
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint means the same thing to the user
         raise GraphLLMError(f"{path} cannot be read ({exc}); delete it, or pass --restart, to train afresh") from None
-    wanted = _settings(config, sequences)
     changed = sorted(k for k in set(wanted) | set(settings) if wanted.get(k) != settings.get(k))
     if changed or not torch.equal(state["vocabulary"], draft.vocabulary.cpu()):
-        what = ", ".join(f"{k} {settings.get(k)} -> {wanted.get(k)}" for k in changed) or "the training answers"
+        other = "other answers of the target"
+        what = ", ".join(other if k == "answers" else f"{k} {settings.get(k)} -> {wanted.get(k)}"
+                         for k in changed) or other
         raise GraphLLMError(f"{path} was trained with other settings ({what}); pass --restart to train afresh, "
                             "or the same settings to go on from it")
     done = len(state["history"]["epochs"])
     if done > config.epochs:
         raise GraphLLMError(f"{path} has already trained {done} epochs, more than the {config.epochs} asked for; "
                             f"ask for {done} or more, or pass --restart")
-    params = draft.trainable_parameters()
-    with torch.no_grad():
-        for name, p in params.items():
-            p.copy_(weights[name])
-    optimizer.load_state_dict(state["optimizer"])
-    torch.set_rng_state(state["torch_rng"])
+    try:
+        with torch.no_grad():
+            for name, p in draft.trainable_parameters().items():
+                p.copy_(weights[name])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        raise GraphLLMError(f"{path} does not fit this draft ({exc!r}); pass --restart to train afresh") from None
     return FeatureDistillHistory(**state["history"])
