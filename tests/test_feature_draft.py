@@ -27,6 +27,7 @@ from graphllm.inference.feature_distill import (
     FeatureDistillConfig,
     Sequence,
     _unroll,
+    check_checkpoint,
     target_sequences,
     train_feature_draft,
     vocabulary_of,
@@ -179,8 +180,8 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
         train_feature_draft(target, sequences, config, checkpoint=checkpoint)
     monkeypatch.setattr(feature_distill, "_loss", loss)
     logged = []
-    two, _ = train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint,
-                                 log=logged.append)
+    train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint,
+                        log=logged.append)
     assert logged[0].startswith(f"resuming from {checkpoint} after epoch 1 of 2") and logged[1].startswith("epoch 2/2")
     resumed, again = train_feature_draft(target, sequences, config, checkpoint=checkpoint)  # asked for one more
     for name, p in whole.trainable_parameters().items():
@@ -191,6 +192,10 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
 
     with pytest.raises(GraphLLMError, match="already trained 3 epochs"):
         train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint)
+    check_checkpoint(checkpoint, config)  # what the CLI checks before rebuilding the answers' features
+    check_checkpoint(tmp_path / "none.pt", dataclasses.replace(config, lr=1e-3))
+    with pytest.raises(GraphLLMError, match=r"\(lr 0.003 -> 0.001\); pass --restart"):
+        check_checkpoint(checkpoint, dataclasses.replace(config, lr=1e-3))
     with pytest.raises(GraphLLMError, match=r"\(lr 0.003 -> 0.001\); pass --restart"):
         train_feature_draft(target, sequences, dataclasses.replace(config, lr=1e-3), checkpoint=checkpoint)
     with pytest.raises(GraphLLMError, match="sequences 8 -> 7"):

@@ -122,7 +122,12 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
     from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
     from graphllm.inference.config import end_of_turn_ids
     from graphllm.inference.drafts.feature import save_feature_draft
-    from graphllm.inference.feature_distill import FeatureDistillConfig, target_sequences, train_feature_draft
+    from graphllm.inference.feature_distill import (
+        FeatureDistillConfig,
+        check_checkpoint,
+        target_sequences,
+        train_feature_draft,
+    )
 
     progress = sys.stderr.isatty()
     prompts = long_answer_prompts(args.prompts, seed=args.seed, requests=TRAINING_REQUESTS, tasks=tuple(args.tasks),
@@ -131,18 +136,18 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
                              system_prompt=recipe.system_prompt)
     out = args.out or Path(args.run) / "feature-draft"
     out.mkdir(parents=True, exist_ok=True)
-    sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
-                                 progress=progress, keep=out / "answers.json",
-                                 log=lambda msg: print(msg, file=sys.stderr))
     config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
     checkpoint = out / "training.pt"
     if args.restart:
         checkpoint.unlink(missing_ok=True)
+    check_checkpoint(checkpoint, config)
+    sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
+                                 progress=progress, keep=out / "answers.json",
+                                 log=lambda msg: print(msg, file=sys.stderr))
     draft, history = train_feature_draft(model, sequences, config, progress=progress, checkpoint=checkpoint,
                                          log=lambda msg: print(msg, file=sys.stderr))
     save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
-                                    "vocabulary": len(draft.vocabulary),
-                                    "loss_last": history.loss[-1] if history.loss else None,
+                                    "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
                                     "held_out_accuracy": history.accuracy, "held_out_chain": history.chain,
                                     "held_out_by_epoch": history.epochs, "unroll": config.unroll,
                                     "seconds": history.seconds})

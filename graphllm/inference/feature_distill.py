@@ -32,7 +32,8 @@ from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
 
-__all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "target_sequences", "train_feature_draft"]
+__all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "check_checkpoint", "target_sequences",
+           "train_feature_draft"]
 
 
 @dataclass
@@ -217,14 +218,16 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     return draft, history
 
 
-def _settings(config: FeatureDistillConfig, sequences: list[Sequence]) -> dict:
+def _settings(config: FeatureDistillConfig, sequences: list[Sequence] | None = None) -> dict:
     """What must not change between a checkpoint and the run resuming it (the epochs may grow). The answers'
     digest covers the target too: another target, or other prompts, give other answers."""
-    digest = hashlib.sha256()
-    for s in sequences:
-        digest.update(f"{s.answer_start}:{s.predictions.tolist()};".encode())
-    return {**{k: v for k, v in asdict(config).items() if k != "epochs"}, "sequences": len(sequences),
-            "answers": digest.hexdigest()}
+    settings = {k: v for k, v in asdict(config).items() if k != "epochs"}
+    if sequences is not None:
+        digest = hashlib.sha256()
+        for s in sequences:
+            digest.update(f"{s.answer_start}:{s.predictions.tolist()};".encode())
+        settings.update(sequences=len(sequences), answers=digest.hexdigest())
+    return settings
 
 
 def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistillHistory, settings: dict,
@@ -237,30 +240,42 @@ def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistil
     tmp.replace(path)
 
 
-def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, wanted: dict
-            ) -> FeatureDistillHistory:
+def check_checkpoint(path: Path, config: FeatureDistillConfig) -> None:
+    """Raise what resuming from `path` would raise about the settings, before the answers are rebuilt for it (at
+    full size that takes minutes)."""
+    if path.exists():
+        _read_checkpoint(path, config, _settings(config))
+
+
+def _read_checkpoint(path: Path, config: FeatureDistillConfig, wanted: dict) -> dict:
     try:
         state = torch.load(path, weights_only=True, map_location="cpu")
-        settings, weights = state["settings"], state["weights"]
+        settings, done = state["settings"], len(state["history"]["epochs"])
     except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint means the same thing to the user
         raise GraphLLMError(f"{path} cannot be read ({exc}); delete it, or pass --restart, to train afresh") from None
-    changed = sorted(k for k in set(wanted) | set(settings) if wanted.get(k) != settings.get(k))
-    if changed or not torch.equal(state["vocabulary"], draft.vocabulary.cpu()):
+    changed = sorted(k for k in wanted if wanted[k] != settings.get(k))
+    if changed:
         other = "other answers of the target"
-        what = ", ".join(other if k == "answers" else f"{k} {settings.get(k)} -> {wanted.get(k)}"
-                         for k in changed) or other
+        what = ", ".join(other if k == "answers" else f"{k} {settings.get(k)} -> {wanted[k]}" for k in changed)
         raise GraphLLMError(f"{path} was trained with other settings ({what}); pass --restart to train afresh, "
                             "or the same settings to go on from it")
-    done = len(state["history"]["epochs"])
     if done > config.epochs:
         raise GraphLLMError(f"{path} has already trained {done} epochs, more than the {config.epochs} asked for; "
                             f"ask for {done} or more, or pass --restart")
+    return state
+
+
+def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, wanted: dict
+            ) -> FeatureDistillHistory:
+    state = _read_checkpoint(path, config, wanted)
     try:
+        if not torch.equal(state["vocabulary"], draft.vocabulary.cpu()):
+            raise ValueError("its vocabulary differs")
         with torch.no_grad():
             for name, p in draft.trainable_parameters().items():
-                p.copy_(weights[name])
+                p.copy_(state["weights"][name])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
     except (KeyError, RuntimeError, ValueError) as exc:
-        raise GraphLLMError(f"{path} does not fit this draft ({exc!r}); pass --restart to train afresh") from None
+        raise GraphLLMError(f"{path} does not fit this draft ({exc}); pass --restart to train afresh") from None
     return FeatureDistillHistory(**state["history"])
