@@ -18,6 +18,7 @@ run goes on from its last epoch. Short enough to read in one sitting, like train
 from __future__ import annotations
 
 import hashlib
+import io
 import random
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.errors import GraphLLMError
+from graphllm.fileio import atomic_write_bytes
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
@@ -235,9 +237,9 @@ def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistil
     state = {"weights": {k: v.detach().cpu() for k, v in draft.trainable_parameters().items()},
              "vocabulary": draft.vocabulary.cpu(), "optimizer": optimizer.state_dict(),
              "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": settings}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def check_checkpoint(path: Path, config: FeatureDistillConfig) -> None:
