@@ -7,7 +7,9 @@ import itertools
 import pytest
 
 from graphllm.bench import decode
-from graphllm.bench.decode import Row, _interleaved
+from graphllm.bench.decode import _interleaved
+from graphllm.bench.decode_report import Row, format_table, load_result, to_json
+from graphllm.errors import GraphLLMError
 
 
 def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch):
@@ -37,8 +39,6 @@ def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch
 
 def test_a_run_shorter_than_its_prefill_shows_no_rate_after_the_prompt():
     """On a drifting CPU a short run can take less than its prefill measured apart: no rate, not 0 tok/s or a crash."""
-    from graphllm.bench.decode import format_table
-
     plain = Row("ours: plain greedy", 1, tokens=24, seconds=1.0, prompt_seconds=1.2)
     fast = Row("ours: ngram tree 1,1,1", 1, tokens=24, seconds=0.8, per_pass=1.5, prompt_seconds=0.5, same=True)
     assert plain.decode_tokens_per_second is None and fast.decode_tokens_per_second == pytest.approx(80.0)
@@ -46,3 +46,39 @@ def test_a_run_shorter_than_its_prefill_shows_no_rate_after_the_prompt():
     lines = {line.split("  ")[0]: line for line in table.splitlines()}
     fast_line = lines["ours: ngram tree 1,1,1"]
     assert "1.25x" in fast_line and "80.0" in fast_line and fast_line.count("x") == 1  # no ratio to a missing rate
+
+
+def _result(**extra) -> dict:
+    rows = [Row("ours: plain greedy", 1, tokens=96, seconds=6.0, prompt_seconds=1.0),
+            Row("ours: feature tree 1,1,1", 1, tokens=96, seconds=3.0, per_pass=2.8, prompt_seconds=1.0, same=True),
+            Row("transformers: generate", 1, tokens=96, seconds=8.0, prompt_seconds=1.5, same=True),
+            Row("transformers: prompt lookup (n-gram)", 8, error="ValueError: assisted generate is only supported")]
+    soft = [Row("ours: ngram tree 1,1,3,1,1 (soft tokens)", 1, tokens=40, seconds=2.0, per_pass=1.4, same=True)]
+    return {"rows": rows, "soft_prompts": soft, "prompts": 8, "max_new_tokens": 96, "device": "CPU, 2 threads",
+            "pass_costs": {2: 1.1, 4: 0.95}, "pass_costs_batched": {8: {2: 1.3, 4: 1.7}}, **extra}
+
+
+def test_a_written_result_reads_back_as_the_same_rows_and_table(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text(to_json(_result(date="2026-12-07 11:00 UTC")))
+    back = load_result(path)
+    assert back["rows"] == _result()["rows"] and back["soft_prompts"] == _result()["soft_prompts"]
+    assert back["pass_costs"] == {2: 1.1, 4: 0.95} and back["pass_costs_batched"] == {8: {2: 1.3, 4: 1.7}}
+    assert format_table(back) == format_table(_result(date="2026-12-07 11:00 UTC"))
+    feature = next(line for line in format_table(back).splitlines() if line.startswith("ours: feature"))
+    assert "2.00x" in feature and "2.67x" in feature and "2.50x" in feature  # vs plain, vs HF, after the prompt
+
+
+@pytest.mark.parametrize("content, why", [
+    ("{not json", "not readable as JSON"),
+    ('{"rows": []}', "not a bench decode result of format 1"),
+    ('{"format": 1, "rows": [], "soft_prompts": []}', "no prompts, max_new_tokens, device"),
+    ('{"format": 1, "rows": [{"method": "x", "batch": 1, "speed": 3}], "soft_prompts": [], "prompts": 1, '
+     '"max_new_tokens": 2, "device": "cpu"}', "a row is not one of bench decode's"),
+])
+def test_a_file_that_is_not_a_bench_result_is_refused_with_what_to_do(tmp_path, content, why):
+    path = tmp_path / "run.json"
+    path.write_text(content)
+    with pytest.raises(GraphLLMError, match=why) as caught:
+        load_result(path)
+    assert str(path) in str(caught.value) and "graphllm bench decode --json" in str(caught.value)

@@ -8,6 +8,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.conftest import REPO
+
 pytestmark = pytest.mark.browser
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -100,14 +102,16 @@ def test_search_finds_a_paper(browser, site_url):
 
 
 def test_every_page_loads_without_console_errors(browser, site_url, built_site):
-    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/", "leaderboard/"]
+    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/", "leaderboard/", "decoding/"]
     browser.get_log("browser")
     for page in pages:
         browser.get(f"{site_url}/{page}")
         _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
         assert browser.title, page
         assert _console_errors(browser) == [], page
+    svgs = "return Array.from(document.images).filter(i => i.src.endsWith('.svg')).map(i => i.naturalWidth > 0)"
     browser.get(f"{site_url}/stats/")
-    loaded = browser.execute_script(
-        "return Array.from(document.images).filter(i => i.src.endsWith('.svg')).map(i => i.naturalWidth > 0)")
-    assert loaded == [True, True, True]
+    assert browser.execute_script(svgs) == [True, True, True]
+    browser.get(f"{site_url}/decoding/")  # one plot per bench run in results/decode/
+    _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+    assert browser.execute_script(svgs) == [True] * len(list((REPO / "results" / "decode").glob("*.json")))

@@ -131,3 +131,53 @@ def test_leaderboard_says_when_a_run_trained_one_model_per_task():
     assert "| graph-prefix | each | tiny | 300 per task (9 models) | 0.900 | 0.900 |" in text
     assert "| graph-prefix | joint | tiny | 300 | 0.200 | 0.200 |" in text
     assert "| `each.json` | graph-prefix | 100 | 3,276,032 per task (9 models) | 600 s |" in text
+
+
+def _decode_run(date: str, device: str) -> dict:
+    from graphllm.bench.decode_report import Row
+
+    rows = [Row("ours: plain greedy", 8, tokens=630, seconds=12.0, prompt_seconds=5.0),
+            Row("ours: feature tree 2,2,1,1", 8, tokens=630, seconds=8.0, per_pass=3.4, prompt_seconds=5.0, same=True),
+            Row("transformers: generate", 8, tokens=630, seconds=24.0, prompt_seconds=6.0, same=True),
+            Row("transformers: prompt lookup (n-gram)", 8,
+                error="ValueError: assisted generate is only supported for batch_size = 1")]
+    return {"rows": rows, "soft_prompts": [Row("transformers: early exit (soft tokens)", 1, error="RuntimeError: x")],
+            "prompts": 8, "max_new_tokens": 96, "device": device, "date": date, "drafts": ["feature:runs/f"],
+            "pass_costs": {2: 1.1}, "pass_costs_batched": {8: {4: 1.69}}}
+
+
+def test_decoding_page_shows_every_bench_run_newest_first(tmp_path, monkeypatch):
+    from graphllm.bench.decode_report import to_json
+    from graphllm.site.build import build_site
+
+    runs = tmp_path / "results" / "decode"
+    runs.mkdir(parents=True)
+    (runs / "old.json").write_text(to_json(_decode_run("2026-11-01 10:00 UTC", "Intel Xeon, AVX-512, 2 threads")))
+    (runs / "new.json").write_text(to_json(_decode_run("2026-12-07 11:00 UTC", "AMD EPYC, AVX-512, 2 threads")))
+    monkeypatch.setenv("GRAPHLLM_RESULTS", str(tmp_path / "results"))
+    site = build_site(strict=True, site_dir=tmp_path / "site")
+    html = (site / "decoding" / "index.html").read_text(encoding="utf-8")
+    assert html.index("AMD EPYC") < html.index("Intel Xeon")  # newest first
+    assert "<strong>1.50x</strong>" in html  # 630 tokens in 8 s against 12 s
+    assert "2.33x" in html and "3.00x" in html  # after the prompt: 210 against 90 tok/s; vs transformers: 78.8 / 26.2
+    assert "fails: <code>ValueError: assisted generate is only supported for batch_size = 1</code>" in html
+    assert "k=4 1.69" in html and "From soft tokens" in html
+    for name in ("old", "new"):
+        svg = (site / "assets" / "decode" / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<svg" in svg
+    nav = (site / "index.html").read_text(encoding="utf-8")
+    assert "Decoding speed" in nav
+
+
+def test_a_damaged_bench_run_stops_the_strict_build_and_names_the_file(tmp_path, monkeypatch):
+    import pytest
+
+    from graphllm.errors import GraphLLMError
+    from graphllm.site.build import build_site
+
+    runs = tmp_path / "results" / "decode"
+    runs.mkdir(parents=True)
+    (runs / "half.json").write_text('{"format": 1, "rows": [')
+    monkeypatch.setenv("GRAPHLLM_RESULTS", str(tmp_path / "results"))
+    with pytest.raises(GraphLLMError, match=r"half\.json: not readable as JSON"):
+        build_site(strict=True, site_dir=tmp_path / "site")

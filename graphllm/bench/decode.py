@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
+import platform
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
 import torch
+import transformers
 
+from graphllm.bench.decode_report import Row
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa.long_answers import long_answer_prompts
 from graphllm.devices import resolve_device, resolve_dtype, synchronize
@@ -36,34 +40,22 @@ from graphllm.inference.state import DecodeState
 CPU = torch.device("cpu")
 
 
-@dataclass
-class Row:
-    method: str
-    batch: int
-    tokens: int = 0
-    seconds: float = 0.0
-    per_pass: float | None = None  # tokens per target forward pass (speculative methods)
-    prompt_seconds: float = 0.0  # the share of `seconds` one prefill of the prompts takes (measured apart)
-    same: bool | None = None  # output equals our plain greedy output
-    error: str = ""
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
-
-    @property
-    def decode_tokens_per_second(self) -> float | None:
-        """After the prompt: the same prefill time, measured apart, taken off every method's time. None when that
-        leaves no time (a short run on a drifting CPU, whose prefill measured apart took longer than the whole)."""
-        if not self.prompt_seconds or self.seconds <= self.prompt_seconds:
-            return None
-        return self.tokens / (self.seconds - self.prompt_seconds)
-
-
 def _describe(device: torch.device) -> str:
+    """The machine, as a reader comparing runs needs it: the GPU, or the CPU's model, widest vector unit (what
+    sets fp32 speed: an AVX-512 EPYC decoded twice as fast as an AVX2 one) and threads."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    return f"CPU, {torch.get_num_threads()} threads"
+    model, flags = platform.processor() or "CPU", set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    return ", ".join(filter(None, [model, vector, f"{torch.get_num_threads()} threads"]))
 
 
 def _chunks(items: list, size: int) -> list[list]:
@@ -218,7 +210,9 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False),
             "pass_costs_batched": batched_costs, "prompts": prompts,
             "max_new_tokens": max_new_tokens, "repeats": repeats, "device": _describe(device),
-            "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache}
+            "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache, "drafts": list(drafts),
+            "trees": list(shapes), "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
 
 
 @torch.no_grad()
@@ -294,42 +288,3 @@ def _soft_prompt_check(tokenizer, llm, data, config: GenerationConfig, pad: int)
         rows.append(_measure(f"transformers: {method} (soft tokens)", 1, lambda a=assist: hf(**a), reference,
                              device=llm.device)[0])
     return rows
-
-
-def format_table(result: dict) -> str:
-    lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}"
-             f"{', ours on a static cache' if result.get('static_cache') else ''}, end to end (prompt included), "
-             "and after the prompt (one prefill's time, measured apart, taken off); "
-             f"median of {result.get('repeats', 1)} rounds", "",
-             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
-             f"{'decode tok/s':>13}{'vs plain':>9}  output"]
-    base = {r.batch: r for r in result["rows"] if r.method == "ours: plain greedy"}
-    hf = {r.batch: r for r in result["rows"] if r.method == "transformers: generate" and not r.error}
-    soft = result["soft_prompts"]
-    for row in result["rows"] + soft:
-        if row.error:
-            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}  fails: "
-                         f"{row.error}")
-            continue
-        plain, peer = (None, None) if row in soft else (base.get(row.batch), hf.get(row.batch))
-        ratio = f"{row.tokens_per_second / plain.tokens_per_second:.2f}x" if plain else ""
-        to_hf = f"{row.tokens_per_second / peer.tokens_per_second:.2f}x" if peer else ""
-        per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
-        same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
-        after, plain_after = row.decode_tokens_per_second, plain.decode_tokens_per_second if plain else None
-        decode = f"{after:.1f}" if after else ""
-        decode_ratio = f"{after / plain_after:.2f}x" if after and plain_after else ""
-        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}{ratio:>9}"
-                     f"{to_hf:>7}{decode:>13}{decode_ratio:>9}  {same}")
-    costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
-             if result.get(key)]
-    if costs:
-        lines.append("")
-    for weights, cost in costs:
-        lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
-                     "weights): " + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
-    for size, cost in result.get("pass_costs_batched", {}).items():
-        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): "
-                     + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
-    return "\n".join(lines)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -160,7 +159,8 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
 
 
 def _bench_decode(args) -> int:
-    from graphllm.bench.decode import bench_decode, format_table
+    from graphllm.bench.decode import bench_decode
+    from graphllm.bench.decode_report import format_table, to_json
     from graphllm.fileio import atomic_write_text
 
     if args.repeats < 1:
@@ -172,10 +172,7 @@ def _bench_decode(args) -> int:
                           static_cache=args.static_cache)
     print(format_table(result))
     if args.json:
-        rows = [dict(vars(r), tokens_per_second=r.tokens_per_second,
-                     decode_tokens_per_second=r.decode_tokens_per_second)
-                for r in result["rows"] + result["soft_prompts"]]
-        atomic_write_text(args.json, json.dumps({**result, "rows": rows, "soft_prompts": None}, indent=2) + "\n")
+        atomic_write_text(args.json, to_json(result))
     return 0
 
 
@@ -281,5 +278,6 @@ def register_bench(bench_commands) -> None:
                          "are compared token for token, which low precision can break at near-ties)")
     bd.add_argument("--static-cache", action="store_true",
                     help=STATIC_HELP + "; our methods run on it, and one more row shows plain greedy without it")
-    bd.add_argument("--json", type=Path, help="also write the figures as JSON")
+    bd.add_argument("--json", type=Path, help="also write the figures as JSON; in results/decode/ the site's "
+                    "Decoding speed page shows them (graphllm site build)")
     bd.set_defaults(func=_bench_decode)

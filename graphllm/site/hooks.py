@@ -12,7 +12,7 @@ from mkdocs.structure.files import File, Files
 from graphllm import paths
 from graphllm.catalog.store import load_catalog
 from graphllm.errors import GraphLLMError
-from graphllm.site import leaderboard, pages, plots
+from graphllm.site import decoding, leaderboard, pages, plots
 
 log = logging.getLogger("mkdocs.plugins.graphllm")
 _state: dict = {}
@@ -24,7 +24,7 @@ def on_config(config):
     except GraphLLMError as exc:
         raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
     _state["catalog"] = catalog
-    config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}])
+    config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}, {"Decoding speed": "decoding.md"}])
     return config
 
 
@@ -52,6 +52,14 @@ def on_files(files: Files, config) -> Files:
         add(f"assets/leaderboard/{key}.svg", svg)
         result_figures[key] = f"assets/leaderboard/{key}.svg"
     add("leaderboard.md", leaderboard.page(results, result_figures))
+    runs, problems = decoding.load_results(paths.results_dir() / "decode")
+    for problem in problems:  # a warning, so that `mkdocs build --strict` (and `graphllm site`) stops on it
+        log.warning("graphllm: %s", problem)
+    run_figures = {}
+    for run in runs:
+        add(f"assets/decode/{run['_name']}.svg", decoding.figure(run))
+        run_figures[run["_name"]] = f"assets/decode/{run['_name']}.svg"
+    add("decoding.md", decoding.page(runs, run_figures))
     log.info("graphllm: generated %d section pages from %d entries", len(catalog.taxonomy.sections),
              len(catalog.entries()))
     return files

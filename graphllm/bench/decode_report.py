@@ -1,0 +1,148 @@
+"""What `graphllm bench decode` reports, as data first: its rows, the ratios they are read by, the text table, and
+the JSON file (`--json`) that the site's "Decoding speed" page is built from. Needs no torch, so the site builds
+without loading a model."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphllm.errors import GraphLLMError
+
+PLAIN = "ours: plain greedy"  # the row every ratio is taken to
+PEER = "transformers: generate"
+FORMAT = 1  # version of the JSON file; a later change of its meaning bumps it
+
+
+@dataclass
+class Row:
+    method: str
+    batch: int
+    tokens: int = 0
+    seconds: float = 0.0
+    per_pass: float | None = None  # tokens per target forward pass (speculative methods)
+    prompt_seconds: float = 0.0  # the share of `seconds` one prefill of the prompts takes (measured apart)
+    same: bool | None = None  # output equals our plain greedy output
+    error: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    @property
+    def decode_tokens_per_second(self) -> float | None:
+        """After the prompt: the same prefill time, measured apart, taken off every method's time. None when that
+        leaves no time (a short run on a drifting CPU, whose prefill measured apart took longer than the whole)."""
+        if not self.prompt_seconds or self.seconds <= self.prompt_seconds:
+            return None
+        return self.tokens / (self.seconds - self.prompt_seconds)
+
+
+@dataclass
+class Ratios:
+    """A row's speed over our plain greedy decoding's at the same batch size (None where either has no rate)."""
+
+    end_to_end: float | None
+    after_prompt: float | None
+    vs_peer: float | None  # end to end, over transformers' generate
+
+
+def ratios(row: Row, rows: list[Row]) -> Ratios:
+    """`row`'s ratios to the plain greedy and transformers rows among `rows` with its batch size."""
+    def rate(method: str) -> Row | None:
+        return next((r for r in rows if r.method == method and r.batch == row.batch and not r.error), None)
+
+    plain, peer = rate(PLAIN), rate(PEER)
+    if row.error:
+        return Ratios(None, None, None)
+    end = row.tokens_per_second / plain.tokens_per_second if plain and plain.tokens_per_second else None
+    after = row.decode_tokens_per_second
+    plain_after = plain.decode_tokens_per_second if plain else None
+    return Ratios(end, after / plain_after if after and plain_after else None,
+                  row.tokens_per_second / peer.tokens_per_second if peer and peer.tokens_per_second else None)
+
+
+def format_table(result: dict) -> str:
+    lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
+             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}"
+             f"{', ours on a static cache' if result.get('static_cache') else ''}, end to end (prompt included), "
+             "and after the prompt (one prefill's time, measured apart, taken off); "
+             f"median of {result.get('repeats', 1)} rounds", "",
+             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
+             f"{'decode tok/s':>13}{'vs plain':>9}  output"]
+    soft = result["soft_prompts"]
+    for row in result["rows"] + soft:
+        if row.error:
+            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}  fails: "
+                         f"{row.error}")
+            continue
+        # Soft-token rows are a check of one prompt against each other, not against the bench's plain rows.
+        ratio = ratios(row, [] if row in soft else result["rows"])
+        per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
+        same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
+        after = row.decode_tokens_per_second
+        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}"
+                     f"{_times(ratio.end_to_end):>9}{_times(ratio.vs_peer):>7}{f'{after:.1f}' if after else '':>13}"
+                     f"{_times(ratio.after_prompt):>9}  {same}")
+    costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
+             if result.get(key)]
+    if costs:
+        lines.append("")
+    for weights, cost in costs:
+        lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
+                     "weights): " + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
+    for size, cost in result.get("pass_costs_batched", {}).items():
+        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): "
+                     + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
+    return "\n".join(lines)
+
+
+def _times(ratio: float | None) -> str:
+    return f"{ratio:.2f}x" if ratio is not None else ""
+
+
+def to_json(result: dict) -> str:
+    """The whole result as JSON: every row's measurements with its rates, and the run's settings."""
+    def row(r: Row) -> dict:
+        return dict(dataclasses.asdict(r), tokens_per_second=r.tokens_per_second,
+                    decode_tokens_per_second=r.decode_tokens_per_second)
+
+    data = {**result, "format": FORMAT, "rows": [row(r) for r in result["rows"]],
+            "soft_prompts": [row(r) for r in result["soft_prompts"]]}
+    return json.dumps(data, indent=2) + "\n"
+
+
+_ROW_FIELDS = {f.name for f in dataclasses.fields(Row)}
+_DERIVED = {"tokens_per_second", "decode_tokens_per_second"}  # written for readers, recomputed when read
+
+
+def load_result(path: Path) -> dict:
+    """A file written by `graphllm bench decode --json`, with its rows as `Row`s again (batch-size keys of the
+    pass costs as ints); a file that is not one raises GraphLLMError saying what is wrong."""
+    def bad(why: str) -> GraphLLMError:
+        return GraphLLMError(f"{path}: {why}; write it with `graphllm bench decode --json {path}`")
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise bad(f"not readable as JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise bad(f"not a bench decode result of format {FORMAT}")
+    missing = [key for key in ("rows", "soft_prompts", "prompts", "max_new_tokens", "device") if key not in data]
+    if missing:
+        raise bad(f"no {', '.join(missing)}")
+
+    def row(item) -> Row:
+        if not isinstance(item, dict) or not {"method", "batch"} <= set(item) or set(item) - _ROW_FIELDS - _DERIVED:
+            raise bad(f"a row is not one of bench decode's: {str(item)[:80]}")
+        return Row(**{k: v for k, v in item.items() if k in _ROW_FIELDS})
+
+    data["rows"] = [row(item) for item in data["rows"]]
+    data["soft_prompts"] = [row(item) for item in data["soft_prompts"]]
+    for key in ("pass_costs", "pass_costs_unpacked"):
+        data[key] = {int(k): v for k, v in (data.get(key) or {}).items()}
+    data["pass_costs_batched"] = {int(size): {int(k): v for k, v in costs.items()}
+                                  for size, costs in (data.get("pass_costs_batched") or {}).items()}
+    return data
