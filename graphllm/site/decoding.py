@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graphllm.bench.decode_report import PLAIN, Row, load_result, ratios
 
-_OUTPUT = {True: "= plain greedy", False: "**differs** from plain greedy", None: "the reference"}
+_OUTPUT = {True: "= plain", False: "**differs**", None: "reference"}
 
 
 def load_results(results_dir: Path) -> tuple[list[dict], list[str]]:
@@ -35,8 +35,8 @@ def _ratio(value: float | None, bold_from: float | None = None) -> str:
 def _batch_table(run: dict, batch: int) -> list[str]:
     rows = [r for r in run["rows"] if r.batch == batch]
     lines = [f"### Batch {batch}", "",
-             "| Method | tokens/s | tokens per pass | vs our plain greedy | after the prompt "
-             "| vs transformers' generate | output |", "|---|--:|--:|--:|--:|--:|---|"]
+             "| Method | tokens/s | tokens per pass | vs our plain | after the prompt | vs HF generate | output |",
+             "|---|--:|--:|--:|--:|--:|---|"]
     for row in rows:
         if row.error:
             lines.append(f"| {row.method} | — | — | — | — | — | fails: `{row.error}` |")
@@ -89,13 +89,14 @@ def _header(run: dict) -> list[str]:
 
 def page(runs: list[dict], figures: dict[str, str]) -> str:
     lines = ["# Decoding speed", "",
-             "Our inference engine (`graphllm/inference/`) against its own plain greedy decoding and transformers' "
-             "`generate` and assisted generation, each run measured in one `graphllm bench decode` on the machine "
-             "it names: long-answer GraphQA prompts (neighbour lists, step-by-step explanations, SelFee-style "
-             "feedback) with the embedded SmolLM2-135M-Instruct, greedy. Compare ratios within a run; tokens/s "
-             "depend on the machine. *After the prompt* takes one prefill of the same prompts, timed apart, off "
-             "every method's time. Ratios of ours at 1.5x and above are in bold (the goal on a CPU). A "
-             "`feature:DIR` draft is one trained by `graphllm distill --recipe zero-shot --draft feature`.", "",
+             "Our inference engine (`graphllm/inference/`) against its own plain greedy decoding and Hugging Face "
+             "transformers' (HF) `generate` and assisted generation, each run measured in one `graphllm bench "
+             "decode` on the machine it names: long-answer GraphQA prompts (neighbour lists, step-by-step "
+             "explanations, SelFee-style feedback) with the embedded SmolLM2-135M-Instruct, greedy. Compare ratios "
+             "within a run; tokens/s depend on the machine. *After the prompt* takes one prefill of the same "
+             "prompts, timed apart, off every method's time. Ratios of ours at 1.5x and above are in bold (the goal "
+             "on a CPU). *Output* says whether a method's tokens equal our plain greedy decoding's, the reference. "
+             "A `feature:DIR` draft is one trained by `graphllm distill --recipe zero-shot --draft feature`.", "",
              "A run appears here when its JSON is written to `results/decode/` "
              "(`graphllm bench decode --json results/decode/NAME.json`) and the site is rebuilt.", ""]
     if not runs:
