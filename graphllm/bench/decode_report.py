@@ -80,27 +80,36 @@ def format_table(result: dict) -> str:
             continue
         # Soft-token rows are a check of one prompt against each other, not against the bench's plain rows.
         ratio = ratios(row, [] if row in soft else result["rows"])
-        per_pass = f"{row.per_pass:.2f}" if row.per_pass else ""
         same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
         after = row.decode_tokens_per_second
-        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass:>9}"
-                     f"{_times(ratio.end_to_end):>9}{_times(ratio.vs_peer):>7}{f'{after:.1f}' if after else '':>13}"
-                     f"{_times(ratio.after_prompt):>9}  {same}")
+        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass_text(row):>9}"
+                     f"{ratio_text(ratio.end_to_end):>9}{ratio_text(ratio.vs_peer):>7}"
+                     f"{f'{after:.1f}' if after else '':>13}{ratio_text(ratio.after_prompt):>9}  {same}")
     costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
              if result.get(key)]
     if costs:
         lines.append("")
     for weights, cost in costs:
         lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
-                     "weights): " + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
+                     "weights): " + costs_text(cost))
     for size, cost in result.get("pass_costs_batched", {}).items():
         lines.append(f"the same at batch {size}, k tokens in each row (packed weights): "
                      + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
     return "\n".join(lines)
 
 
-def _times(ratio: float | None) -> str:
-    return f"{ratio:.2f}x" if ratio is not None else ""
+def ratio_text(ratio: float | None, missing: str = "") -> str:
+    return f"{ratio:.2f}x" if ratio is not None else missing
+
+
+def per_pass_text(row: Row) -> str:
+    """Tokens per target pass, for the speculative methods that have it."""
+    return f"{row.per_pass:.2f}" if row.per_pass else ""
+
+
+def costs_text(costs: dict[int, float]) -> str:
+    """Pass costs by block width, as "k=2 1.10, k=4 1.41"."""
+    return ", ".join(f"k={k} {c:.2f}" for k, c in costs.items())
 
 
 def to_json(result: dict) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphllm.bench.decode_report import PLAIN, Row, load_result, ratios
+from graphllm.bench.decode_report import PLAIN, Row, costs_text, load_result, per_pass_text, ratio_text, ratios
 
 _OUTPUT = {True: "= plain", False: "**differs**", None: "reference"}
 
@@ -26,10 +26,8 @@ def load_results(results_dir: Path) -> tuple[list[dict], list[str]]:
 
 
 def _ratio(value: float | None, bold_from: float | None = None) -> str:
-    if value is None:
-        return "—"
-    text = f"{value:.2f}x"
-    return f"**{text}**" if bold_from is not None and value >= bold_from else text
+    text = ratio_text(value, missing="—")
+    return f"**{text}**" if value is not None and bold_from is not None and value >= bold_from else text
 
 
 def _batch_table(run: dict, batch: int) -> list[str]:
@@ -43,7 +41,7 @@ def _batch_table(run: dict, batch: int) -> list[str]:
             continue
         ratio = ratios(row, run["rows"])
         is_ours = row.method.startswith("ours") and row.method != PLAIN
-        lines.append(f"| {row.method} | {row.tokens_per_second:.1f} | {f'{row.per_pass:.2f}' if row.per_pass else ''} "
+        lines.append(f"| {row.method} | {row.tokens_per_second:.1f} | {per_pass_text(row)} "
                      f"| {_ratio(ratio.end_to_end, 1.5 if is_ours else None)} | {_ratio(ratio.after_prompt)} "
                      f"| {_ratio(ratio.vs_peer)} | {_OUTPUT[row.same]} |")
     return lines + [""]
@@ -59,16 +57,16 @@ def _soft_table(rows: list[Row]) -> list[str]:
             lines.append(f"| {row.method} | — | — | fails: `{row.error}` |")
         else:
             lines.append(f"| {row.method} | {row.tokens_per_second:.1f} | "
-                         f"{f'{row.per_pass:.2f}' if row.per_pass else ''} | {_OUTPUT[row.same]} |")
+                         f"{per_pass_text(row)} | {_OUTPUT[row.same]} |")
     return lines + [""]
 
 
 def _costs(run: dict) -> list[str]:
     lines = []
     if run.get("pass_costs"):
-        lines.append("- batch 1: " + ", ".join(f"k={k} {c:.2f}" for k, c in run["pass_costs"].items()))
+        lines.append("- batch 1: " + costs_text(run["pass_costs"]))
     for size, costs in run.get("pass_costs_batched", {}).items():
-        lines.append(f"- batch {size}: " + ", ".join(f"k={k} {c:.2f}" for k, c in costs.items()))
+        lines.append(f"- batch {size}: " + costs_text(costs))
     if not lines:
         return []
     return ["What a target pass over k tokens a row costs, in one-token steps at the same batch size (what a "
