@@ -10,6 +10,7 @@ from graphllm.bench import decode
 from graphllm.bench.decode import _interleaved
 from graphllm.bench.decode_report import Row, format_table, load_result, to_json
 from graphllm.errors import GraphLLMError
+from graphllm.inference.speculative import SpeculationStats
 
 
 def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch):
@@ -27,13 +28,23 @@ def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch
     def broken(batch):
         raise RuntimeError("assisted generate is only supported for batch_size = 1\nmore")
 
-    methods = [(Row("plain", 1), lambda b: [["plain", b]], None), (Row("fast", 1), lambda b: [["fast", b]], None),
-               (Row("peer", 1), broken, None)]
+    def counted(name: str, stats: SpeculationStats, passes: int, accepted: list[int]):
+        def run(batch):
+            stats.steps += passes
+            stats.accepted += accepted * passes
+            return [[name, batch]]
+        return run
+
+    plain_stats, fast_stats = SpeculationStats(steps=99), SpeculationStats()  # (a warm-up's count is cleared)
+    methods = [(Row("plain", 1), counted("plain", plain_stats, 10, []), plain_stats),  # counts, proposes nothing
+               (Row("fast", 1), counted("fast", fast_stats, 4, [2]), fast_stats), (Row("peer", 1), broken, None)]
     _interleaved(methods, batches=["a", "b"], repeats=3)
     plain, fast, peer = (row for row, _, _ in methods)
     assert [name for _, name in calls[:4]] == ["plain", "fast", "plain", "fast"]  # in turn on each batch
     assert plain.seconds == 2.0 and fast.seconds == 1.0  # rounds (2, 10, 2) and (1, 1, 0.2): their medians
     assert fast.same is False and plain.same is None and plain.tokens == 4  # outputs of the first round
+    assert (plain.passes, fast.passes, peer.passes) == (20, 8, None)  # one round's passes over both batches
+    assert (plain.per_pass, fast.per_pass) == (None, 3.0)
     assert peer.error == "RuntimeError: assisted generate is only supported for batch_size = 1" and not peer.seconds
 
 
@@ -49,8 +60,9 @@ def test_a_run_shorter_than_its_prefill_shows_no_rate_after_the_prompt():
 
 
 def _result(**extra) -> dict:
-    rows = [Row("ours: plain greedy", 1, tokens=96, seconds=6.0, prompt_seconds=1.0),
-            Row("ours: feature tree 1,1,1", 1, tokens=96, seconds=3.0, per_pass=2.8, prompt_seconds=1.0, same=True),
+    rows = [Row("ours: plain greedy", 1, tokens=96, seconds=6.0, prompt_seconds=1.0, passes=95),
+            Row("ours: feature tree 1,1,1", 1, tokens=96, seconds=3.0, per_pass=2.8, passes=30, prompt_seconds=1.0,
+                same=True),
             Row("transformers: generate", 1, tokens=96, seconds=8.0, prompt_seconds=1.5, same=True),
             Row("transformers: prompt lookup (n-gram)", 8, error="ValueError: assisted generate is only supported")]
     soft = [Row("ours: ngram tree 1,1,3,1,1 (soft tokens)", 1, tokens=40, seconds=2.0, per_pass=1.4, same=True)]
@@ -67,6 +79,9 @@ def test_a_written_result_reads_back_as_the_same_rows_and_table(tmp_path):
     assert format_table(back) == format_table(_result(date="2026-12-07 11:00 UTC"))
     feature = next(line for line in format_table(back).splitlines() if line.startswith("ours: feature"))
     assert "2.00x" in feature and "2.67x" in feature and "2.50x" in feature  # vs plain, vs HF, after the prompt
+    # its limit: 30 passes at plain greedy's (6 - 1) / 95 s a step, after the same 1 s prompt: 6 / (1 + 30 * 5 / 95)
+    assert feature.split()[-5:] == ["2.50x", "2.33x", "=", "plain", "greedy"]
+    assert "ours: plain greedy" in format_table(back) and format_table(back).count("2.33x") == 1  # speculative only
 
 
 @pytest.mark.parametrize("content, why", [

@@ -80,20 +80,24 @@ def test_verification_accepts_exactly_the_right_paths(recipe, tokenizer, questio
     model = _model("llama", recipe)
     batch = _batch(tokenizer, recipe, questions[:5])
     config = GenerationConfig(max_new_tokens=30)
-    answers = generate(model, batch, config)
+    plain = SpeculationStats()
+    answers = generate(model, batch, config, stats=plain)
     prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch.input_ids, batch.attention_mask, strict=True)]
     stats = SpeculationStats()
     fast = speculative_generate(model, batch, OracleDraft(prompts, answers), config, TreeShape((2, 2, 2, 2, 2)),
                                 stats=stats)
     assert fast == answers
     assert stats.mean_accepted > 2.5  # two right tokens, then a wrong third: 3 tokens per pass when nothing ends
+    assert plain.steps == 29 and stats.steps <= 12  # 30 tokens, the first from the prompt's pass
 
 
 def test_rows_stop_independently_and_stop_strings_cut_the_text(tokenizer, questions):
     model = _model("llama", "graph-prefix")
     batch = _batch(tokenizer, "graph-prefix", questions[:4])
-    free = generate(model, batch, GenerationConfig(max_new_tokens=16))
+    counted = SpeculationStats()
+    free = generate(model, batch, GenerationConfig(max_new_tokens=16), stats=counted)
     assert all(len(row) == 16 for row in free)
+    assert (counted.steps, counted.tokens, counted.mean_accepted) == (15, 60, 1.0)  # the prompt's pass gives one
     stop_token = free[1][5]  # the 6th token of row 1 ends that row early; the others may end elsewhere
     stopped = generate(model, batch, GenerationConfig(max_new_tokens=16, stop_ids=[stop_token]))
     assert stopped[1] == free[1][: free[1].index(stop_token)]

@@ -136,8 +136,9 @@ def test_leaderboard_says_when_a_run_trained_one_model_per_task():
 def _decode_run(date: str, device: str) -> dict:
     from graphllm.bench.decode_report import Row
 
-    rows = [Row("ours: plain greedy", 8, tokens=630, seconds=12.0, prompt_seconds=5.0),
-            Row("ours: feature tree 2,2,1,1", 8, tokens=630, seconds=8.0, per_pass=3.4, prompt_seconds=5.0, same=True),
+    rows = [Row("ours: plain greedy", 8, tokens=630, seconds=12.0, prompt_seconds=5.0, passes=96),
+            Row("ours: feature tree 2,2,1,1", 8, tokens=630, seconds=8.0, per_pass=3.4, passes=40, prompt_seconds=5.0,
+                same=True),
             Row("transformers: generate", 8, tokens=630, seconds=24.0, prompt_seconds=6.0, same=True),
             Row("transformers: prompt lookup (n-gram)", 8,
                 error="ValueError: assisted generate is only supported for batch_size = 1")]
@@ -159,12 +160,13 @@ def test_decoding_page_shows_every_bench_run_newest_first(tmp_path, monkeypatch)
     html = (site / "decoding" / "index.html").read_text(encoding="utf-8")
     assert html.index("AMD EPYC") < html.index("Intel Xeon")  # newest first
     assert "<strong>1.50x</strong>" in html  # 630 tokens in 8 s against 12 s
+    assert ">1.52x</td>" in html  # its limit: 40 passes at 7 / 96 s a step after a 5 s prompt, 12 / 7.92 s
     assert "2.33x" in html and "3.00x" in html  # after the prompt: 210 against 90 tok/s; vs transformers: 78.8 / 26.2
     assert "fails: <code>ValueError: assisted generate is only supported for batch_size = 1</code>" in html
     assert "k=4 1.69" in html and "From soft tokens" in html
     for name in ("old", "new"):
         svg = (site / "assets" / "decode" / f"{name}.svg").read_text(encoding="utf-8")
-        assert "<svg" in svg
+        assert "<svg" in svg and "limit of its passes" in svg
     nav = (site / "index.html").read_text(encoding="utf-8")
     assert "Decoding speed" in nav
 

@@ -93,9 +93,13 @@ def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], b
                  device: torch.device = CPU) -> None:
     """Run every method on each batch in turn, so that a machine whose speed drifts (a shared CPU) slows all of
     them alike, `repeats` times over; a method's time is its median round. A method that fails is reported with
-    why and not run again. The first method is the reference whose output the others must equal."""
+    why and not run again. The first method is the reference whose output the others must equal. A method with
+    stats gets its target passes (one round's) and, if it speculates, its tokens per pass."""
     outputs: list[list[list[int]]] = [[] for _ in methods]
     rounds: list[list[float]] = [[] for _ in methods]
+    for _, _, stats in methods:
+        if stats is not None:
+            stats.clear()
     for round_ in range(repeats):
         for times in rounds:
             times.append(0.0)
@@ -111,12 +115,15 @@ def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], b
                 times[-1] += seconds
                 if round_ == 0:
                     out += tokens
+        if round_ == 0:  # (greedy: every round makes the same passes)
+            for row, _, stats in methods:
+                row.passes = stats.steps if stats is not None and not row.error else None
     for (row, _, stats), out, times in zip(methods, outputs, rounds, strict=True):
         if not row.error:
             row.seconds = sorted(times)[len(times) // 2]
             row.tokens = sum(len(o) for o in out)
             row.same = out == outputs[0]
-            row.per_pass = stats.mean_accepted if stats is not None else None
+            row.per_pass = stats.mean_accepted if stats is not None and stats.accepted else None
     methods[0][0].same = None
 
 
@@ -167,7 +174,8 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
     batched_costs: dict[int, dict[int, float]] = {}
     for size in batch_sizes:
         batches = [collator(chunk).to(device) for chunk in _chunks(data, size)]
-        methods = [(Row("ours: plain greedy", size), lambda b: generate(model, b, config), None),
+        counted = SpeculationStats()
+        methods = [(Row("ours: plain greedy", size), lambda b, s=counted: generate(model, b, config, stats=s), counted),
                    (Row("ours: plain greedy, unpacked weights", size), lambda b: generate(model, b, unpacked), None)]
         if static_cache:
             methods.append((Row("ours: plain greedy, growing cache", size), lambda b: generate(model, b, growing),
@@ -194,9 +202,6 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             for _, fn, _ in methods:
                 with contextlib.suppress(Exception):  # (a peer that fails is reported by the timed run)
                     fn(longest)
-            for _, _, stats in methods:
-                if stats is not None:
-                    stats.clear()
         _interleaved(methods, batches, repeats, device)
         # Ours prefills unequal prompts row by row on a CPU, transformers as one padded batch: each its own.
         ours, padded = prefill_seconds(model, batches), prefill_seconds(model, batches, rows_apart=False)

@@ -23,6 +23,7 @@ class Row:
     tokens: int = 0
     seconds: float = 0.0
     per_pass: float | None = None  # tokens per target forward pass (speculative methods)
+    passes: int | None = None  # target forward passes after the prompt over all batches, one round (ours)
     prompt_seconds: float = 0.0  # the share of `seconds` one prefill of the prompts takes (measured apart)
     same: bool | None = None  # output equals our plain greedy output
     error: str = ""
@@ -47,6 +48,10 @@ class Ratios:
     end_to_end: float | None
     after_prompt: float | None
     vs_peer: float | None  # end to end, over transformers' generate
+    # End to end, if each of the row's target passes cost what one step of plain greedy decoding costs on average
+    # and drafting were free: the most its passes allow on this machine (tree verification costs more than a
+    # step where a pass is compute-bound, so the ratio reached falls short of it by that much).
+    limit: float | None = None
 
 
 def ratios(row: Row, rows: list[Row]) -> Ratios:
@@ -60,8 +65,12 @@ def ratios(row: Row, rows: list[Row]) -> Ratios:
     end = row.tokens_per_second / plain.tokens_per_second if plain and plain.tokens_per_second else None
     after = row.decode_tokens_per_second
     plain_after = plain.decode_tokens_per_second if plain else None
+    limit = None
+    if row.per_pass and row.passes and plain and plain.passes and plain.decode_tokens_per_second:
+        step = (plain.seconds - plain.prompt_seconds) / plain.passes
+        limit = plain.seconds / (row.prompt_seconds + row.passes * step)
     return Ratios(end, after / plain_after if after and plain_after else None,
-                  row.tokens_per_second / peer.tokens_per_second if peer and peer.tokens_per_second else None)
+                  row.tokens_per_second / peer.tokens_per_second if peer and peer.tokens_per_second else None, limit)
 
 
 def format_table(result: dict) -> str:
@@ -69,13 +78,14 @@ def format_table(result: dict) -> str:
              f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}"
              f"{', ours on a static cache' if result.get('static_cache') else ''}, end to end (prompt included), "
              "and after the prompt (one prefill's time, measured apart, taken off); "
-             f"median of {result.get('repeats', 1)} rounds", "",
+             f"median of {result.get('repeats', 1)} rounds; limit: end to end, if each target pass cost one plain "
+             "step and drafting were free", "",
              f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
-             f"{'decode tok/s':>13}{'vs plain':>9}  output"]
+             f"{'decode tok/s':>13}{'vs plain':>9}{'limit':>7}  output"]
     soft = result["soft_prompts"]
     for row in result["rows"] + soft:
         if row.error:
-            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}  fails: "
+            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}{'':>7}  fails: "
                          f"{row.error}")
             continue
         # Soft-token rows are a check of one prompt against each other, not against the bench's plain rows.
@@ -84,7 +94,8 @@ def format_table(result: dict) -> str:
         after = row.decode_tokens_per_second
         lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass_text(row):>9}"
                      f"{ratio_text(ratio.end_to_end):>9}{ratio_text(ratio.vs_peer):>7}"
-                     f"{f'{after:.1f}' if after else '':>13}{ratio_text(ratio.after_prompt):>9}  {same}")
+                     f"{f'{after:.1f}' if after else '':>13}{ratio_text(ratio.after_prompt):>9}"
+                     f"{ratio_text(ratio.limit):>7}  {same}")
     costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
              if result.get(key)]
     if costs:

@@ -13,13 +13,16 @@ from graphllm.inference.cache import row_order
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens
+from graphllm.inference.speculative import SpeculationStats
 from graphllm.inference.static import decode_state
 from graphllm.inference.stopping import Outputs
 
 
 @torch.no_grad()
-def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[list[int]]:
-    """New tokens per row of a left-padded generation `GraphBatch`; finished rows leave the batch."""
+def generate(model, batch, config: GenerationConfig, tokenizer=None, stats: SpeculationStats | None = None
+             ) -> list[list[int]]:
+    """New tokens per row of a left-padded generation `GraphBatch`; finished rows leave the batch. `stats` counts
+    the target passes after the prompt and the tokens they commit, as speculative decoding's do."""
     model.eval()
     with grouped_sdpa(model.llm), packed_linears(model, enabled=config.packed_weights):
         generator = torch.Generator(device=batch.input_ids.device).manual_seed(config.seed)
@@ -36,3 +39,6 @@ def generate(model, batch, config: GenerationConfig, tokenizer=None) -> list[lis
                 state.select_rows(order)
                 tokens = tokens[order]
             logits = state.step(tokens)
+            if stats is not None:
+                stats.steps += 1
+                stats.tokens += len(live)
