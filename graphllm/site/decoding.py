@@ -147,7 +147,8 @@ def figure(run: dict) -> bytes:
                 ax.plot([limit, limit], [y - height / 2, y + height / 2], color="#212121", linewidth=1.6,
                         label=None if marked else "limit of its passes (a pass at a step's cost)")
                 marked = True
-            ax.text(max(ratio, limit or 0) + 0.02, y, f"{ratio:.2f}x", va="center", fontsize=7)
+            near = limit is not None and 0 <= limit - ratio < 0.2  # (the label would cross the marker)
+            ax.text((limit if near else ratio) + 0.02, y, f"{ratio:.2f}x", va="center", fontsize=7)
     ax.axvline(1.0, color="#424242", linewidth=0.8, linestyle="--")
     ax.axvline(1.5, color="#2e7d32", linewidth=0.8, linestyle=":", label="goal on a CPU, 1.5x")
     ax.set_yticks([i + 0.4 - height / 2 for i in range(len(methods))], methods)
