@@ -259,7 +259,9 @@ def register_bench(bench_commands) -> None:
         description="Greedy decoding of long-answer GraphQA prompts with the embedded SmolLM2-135M: our plain "
                     "decoding, ours with each draft and tree shape, transformers' generate, its prompt-lookup and "
                     "early-exit assisted generation (and whether they run at batch > 1 or from inputs_embeds), "
-                    "in one run, with tokens/s, tokens per target pass, output equality and ratios.")
+                    "in one run, with tokens/s, tokens per target pass, output equality and ratios; and for each "
+                    "speculative method its limit, the ratio if each of its target passes cost one plain step and "
+                    "drafting were free.")
     bd.add_argument("--prompts", type=int, default=8)
     bd.add_argument("--max-new-tokens", type=int, default=96)
     bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
