@@ -104,8 +104,7 @@ def format_table(result: dict) -> str:
         lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
                      "weights): " + costs_text(cost))
     for size, cost in result.get("pass_costs_batched", {}).items():
-        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): "
-                     + ", ".join(f"k={k} {c:.2f}" for k, c in cost.items()))
+        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): " + costs_text(cost))
     return "\n".join(lines)
 
 
