@@ -1,9 +1,13 @@
 """Merging upstream records into the catalog: one entry per paper, curated data never lost.
 
-Records are grouped when they share an arXiv id, a normalised title or a paper URL (so a preprint
-and its venue version are one paper). A group that matches an existing entry only fills fields the
-entry lacks and adds links, tags and sources it does not have yet; everything else is reported,
-never overwritten. Running the same merge twice therefore changes nothing the second time.
+Records are one paper when they share an arXiv id, a DOI, an OpenReview or ACL Anthology id, a
+normalised title or a paper URL (so a preprint and its venue version are one). A record with no paper
+link (a method name with its code) joins the one paper whose code link it shares. A group that matches
+an existing entry only fills fields the entry lacks and adds links, tags and sources it does not have
+yet; everything else is reported, never overwritten. Running the same merge twice changes nothing.
+
+A new entry's section is the one most of its lists place it in (a list's broad, "weak" heading counts
+only when no list is more precise; ties go to the list named first in catalog/upstreams.yaml).
 """
 
 from __future__ import annotations
@@ -13,18 +17,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from graphllm.catalog.importers.base import ParseProblem, ParseResult, Record
-from graphllm.catalog.schema import Entry, Link, Section, Taxonomy
+from graphllm.catalog.schema import Entry, Link, Taxonomy
 from graphllm.catalog.store import Catalog
 from graphllm.catalog.text import (
     arxiv_first_version,
     arxiv_id_from_url,
     canonical_paper_url,
+    doi_from_url,
     github_repo,
     normalise_title,
+    paper_keys,
     slug_base,
     url_identity,
     venue_text,
 )
+from graphllm.errors import CatalogError
 
 _NO_VENUE = {None, "arXiv", "preprint"}
 
@@ -46,13 +53,16 @@ class MergeReport:
     groups: int = 0
     added: list[Entry] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    matched: Counter = field(default_factory=Counter)  # source -> records that matched an existing entry
+    new: Counter = field(default_factory=Counter)  # source -> records that made or joined a new entry
     venue_notes: list[VenueNote] = field(default_factory=list)
+    venue_conflicts: list[ParseProblem] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
-    new_sections: list[str] = field(default_factory=list)
+    skipped: dict[str, Counter] = field(default_factory=dict)  # source -> reason -> items
 
 
 class _Groups:
-    """Union-find over records, keyed by every identity a record carries."""
+    """Union-find over records."""
 
     def __init__(self, count: int) -> None:
         self.parent = list(range(count))
@@ -69,25 +79,41 @@ class _Groups:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def title_keys(title: str) -> set[str]:
+    """The normalised title, and for "Name: a long subtitle" also the subtitle (lists drop the name)."""
+    keys = {f"title:{normalise_title(title)}"}
+    head, sep, tail = title.partition(":")
+    if sep and len(head.split()) <= 4 and len(normalise_title(tail).split()) >= 5:
+        keys.add(f"title:{normalise_title(tail)}")
+    return keys
+
+
 def record_keys(record: Record) -> set[str]:
-    keys = {f"title:{normalise_title(record.title)}"}
+    keys = title_keys(record.title)
     for link in record.links:
         if link.kind == "paper":
-            keys.add(f"url:{url_identity(link.url)}")
-            arxiv = arxiv_id_from_url(link.url)
-            if arxiv:
-                keys.add(f"arxiv:{arxiv}")
+            keys |= paper_keys(link.url)
     return keys
 
 
 def entry_keys(entry: Entry) -> set[str]:
-    keys = {f"title:{normalise_title(entry.title)}"}
+    keys = title_keys(entry.title)
     if entry.arxiv_id:
         keys.add(f"arxiv:{entry.arxiv_id}")
+    if entry.doi:
+        keys.add(f"doi:{entry.doi}")
     for link in entry.links:
         if link.kind == "paper":
-            keys.add(f"url:{url_identity(link.url)}")
+            keys |= paper_keys(link.url)
     return keys
+
+
+def _code_keys(links) -> set[str]:
+    return {f"code:{url_identity(link.url)}" for link in links if link.kind == "code"}
+
+
+def _has_paper(record: Record) -> bool:
+    return any(link.kind == "paper" for link in record.links)
 
 
 def group_records(records: list[Record]) -> list[list[Record]]:
@@ -99,6 +125,17 @@ def group_records(records: list[Record]) -> list[list[Record]]:
                 groups.union(first_with_key[key], index)
             else:
                 first_with_key[key] = index
+    # A record without a paper link joins the one paper group that shares its code link.
+    code_owners: dict[str, set[int]] = {}
+    for index, record in enumerate(records):
+        if _has_paper(record):
+            for key in _code_keys(record.links):
+                code_owners.setdefault(key, set()).add(groups.find(index))
+    for index, record in enumerate(records):
+        if not _has_paper(record):
+            owners = {groups.find(o) for key in _code_keys(record.links) for o in code_owners.get(key, ())}
+            if len(owners) == 1:
+                groups.union(owners.pop(), index)
     by_root: dict[int, list[Record]] = {}
     for index, record in enumerate(records):
         by_root.setdefault(groups.find(index), []).append(record)
@@ -109,20 +146,31 @@ def venue_label(name: str | None, year: int | None, track: str | None = None) ->
     return venue_text(name, year, track) or "unknown venue"
 
 
-def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.date) -> tuple[Catalog, MergeReport]:
+def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.date,
+          taxonomy: Taxonomy | None = None, rank=None) -> tuple[Catalog, MergeReport]:
+    """Merge parsed lists into `catalog` (or a new one with `taxonomy`); `rank(source)` orders the lists."""
     report = MergeReport()
-    taxonomy = _merge_taxonomy(catalog.taxonomy if catalog else None, results, report)
+    taxonomy = catalog.taxonomy if catalog else taxonomy
+    if taxonomy is None:
+        raise CatalogError(f"no taxonomy: write {root}/taxonomy.yaml (the sections, in display order) first")
+    known = set(taxonomy.ids())
+    unknown = sorted({r.section for result in results for r in result.records if r.section not in known})
+    if unknown:
+        raise CatalogError(f"sections {', '.join(unknown)} are named in catalog/upstreams.yaml but not in "
+                           f"taxonomy.yaml; add them or change the rules")
+    rank = rank or (lambda source: 0)
     sections = {sid: list(catalog.sections.get(sid, [])) if catalog else [] for sid in taxonomy.ids()}
     records = [record for result in results for record in result.records]
     commit_dates = {r.source: dt.date.fromisoformat(r.commit_date) for r in results if r.commit_date}
     for result in results:
         report.per_source[result.source] = len(result.records)
         report.problems.extend(result.problems)
+        report.skipped[result.source] = Counter(result.skipped)
 
     existing_by_key: dict[str, Entry] = {}
     for entries in sections.values():
         for entry in entries:
-            for key in entry_keys(entry):
+            for key in entry_keys(entry) | _code_keys(entry.links):
                 existing_by_key.setdefault(key, entry)
     used_ids = {entry.id for entries in sections.values() for entry in entries}
 
@@ -134,42 +182,40 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
                 report.duplicates_within.setdefault(source, []).append([r for r in group if r.source == source])
         if len(by_source) > 1:
             report.overlaps += 1
-        matches = {id(e): e for key in sorted(set().union(*map(record_keys, group)))
-                   if (e := existing_by_key.get(key)) is not None}
-        fresh = _entry_from_group(group, taxonomy, used_ids, commit_dates, today, report)
+        keys = set().union(*map(record_keys, group))
+        if not any(_has_paper(r) for r in group):
+            keys |= set().union(*(_code_keys(r.links) for r in group))
+        matches = {id(e): e for key in sorted(keys) if (e := existing_by_key.get(key)) is not None}
+        section, also_in = _placement(group, rank)
+        fresh = _entry_from_group(group, section, also_in, used_ids, commit_dates, today, report)
         if fresh is None:
             continue
         if matches:
             target = next(iter(matches.values()))
+            report.matched.update(by_source)
             if _fill(target, fresh, group, report):
                 report.updated.append(target.id)
             continue
+        report.new.update(by_source)
         used_ids.add(fresh.id)
-        sections[_section_of(group, taxonomy)].append(fresh)
+        sections[section].append(fresh)
         report.added.append(fresh)
         for key in entry_keys(fresh):
             existing_by_key.setdefault(key, fresh)
     return Catalog(root, taxonomy, sections), report
 
 
-def _merge_taxonomy(taxonomy: Taxonomy | None, results: list[ParseResult], report: MergeReport) -> Taxonomy:
-    sections = list(taxonomy.sections) if taxonomy else []
-    known = {s.id for s in sections}
-    for result in results:
-        for info in result.sections:
-            if info.id not in known:
-                known.add(info.id)
-                sections.append(Section(id=info.id, title=info.title, group=info.group))
-                report.new_sections.append(info.id)
-    return Taxonomy(sections=sections)
-
-
-def _section_of(group: list[Record], taxonomy: Taxonomy) -> str:
-    known = set(taxonomy.ids())
-    for record in group:
-        if record.section in known:
-            return record.section
-    return "others" if "others" in known else taxonomy.ids()[-1]
+def _placement(group: list[Record], rank) -> tuple[str, list[str]]:
+    """The entry's section (most lists' precise placement, else their broad one) and its other precise ones."""
+    strong = [r for r in group if not r.weak]
+    pool = strong or group
+    votes = Counter(r.section for r in pool)
+    first = {}
+    for r in sorted(pool, key=lambda r: rank(r.source)):
+        first.setdefault(r.section, rank(r.source))
+    section = max(votes, key=lambda s: (votes[s], -first[s]))
+    also_in = sorted({r.section for r in strong if r.section != section})
+    return section, also_in
 
 
 def _best_venue(group: list[Record], title: str, report: MergeReport):
@@ -181,7 +227,7 @@ def _best_venue(group: list[Record], title: str, report: MergeReport):
     for record in real[1:]:
         other = record.venue
         if (other.name, other.year) != (chosen.name, chosen.year):
-            report.problems.append(ParseProblem(
+            report.venue_conflicts.append(ParseProblem(
                 record.source, record.line,
                 f"venue {venue_label(other.name, other.year, other.track)!r} differs from "
                 f"{venue_label(chosen.name, chosen.year, chosen.track)!r} given for {title!r} by "
@@ -189,12 +235,13 @@ def _best_venue(group: list[Record], title: str, report: MergeReport):
     return chosen
 
 
-def _entry_from_group(group, taxonomy, used_ids, commit_dates, today, report) -> Entry | None:
-    first = group[0]
+def _entry_from_group(group, section, also_in, used_ids, commit_dates, today, report) -> Entry | None:
+    first = next((r for r in group if _has_paper(r)), group[0])
     title = first.title
     venue = _best_venue(group, title, report)
-    arxiv_id = next((a for r in group for link in r.links if link.kind == "paper"
-                     and (a := arxiv_id_from_url(link.url))), None)
+    paper_urls = [link.url for r in group for link in r.links if link.kind == "paper"]
+    arxiv_id = next((a for url in paper_urls if (a := arxiv_id_from_url(url))), None)
+    doi = next((d for url in paper_urls if (d := doi_from_url(url))), None)
     first_version = (arxiv_first_version(arxiv_id) if arxiv_id else None) or next(
         (r.first_version for r in group if r.first_version), None)
     if not first_version and venue.name == "arXiv" and venue.year and venue.month:
@@ -203,17 +250,13 @@ def _entry_from_group(group, taxonomy, used_ids, commit_dates, today, report) ->
     links = _merge_links([], [link for r in group for link in r.links])
     code_repo = next((repo for link in links if link.kind == "code" and (repo := github_repo(link.url))), None)
     code_repo = code_repo or next((r.code_repo for r in group if r.code_repo), None)
-    section = _section_of(group, taxonomy)
-    also_in = sorted({r.section for r in group if r.section and r.section != section
-                      and r.section in set(taxonomy.ids())})
     dates = [commit_dates[r.source] for r in group if r.source in commit_dates]
-    entry_id = new_entry_id(title, year, used_ids)
     try:
         return Entry(
-            id=entry_id, title=title,
+            id=new_entry_id(title, year, used_ids), title=title,
             authors=next((r.authors for r in group if r.authors), []),
             venue=venue.name, track=venue.track, year=year, first_version=first_version, arxiv_id=arxiv_id,
-            links=links, code_repo=code_repo,
+            doi=doi, links=links, code_repo=code_repo,
             description=next((r.description for r in group if r.description), None),
             also_in=also_in, tags=_tags(group), added=min(dates) if dates else today,
             sources=sorted({r.source for r in group}),
@@ -257,7 +300,7 @@ def _merge_links(existing: list[Link], incoming) -> list[Link]:
 def _fill(target: Entry, fresh: Entry, group: list[Record], report: MergeReport) -> bool:
     """Give `target` what it lacks from `fresh`; report venue differences instead of overwriting."""
     before = target.model_dump()
-    for name in ("venue", "track", "year", "first_version", "arxiv_id", "code_repo", "description"):
+    for name in ("venue", "track", "year", "first_version", "arxiv_id", "doi", "code_repo", "description"):
         if getattr(target, name) is None and getattr(fresh, name) is not None:
             if name == "track" and target.venue is not None:
                 continue
@@ -266,6 +309,8 @@ def _fill(target: Entry, fresh: Entry, group: list[Record], report: MergeReport)
         target.authors = list(fresh.authors)
     target.links = _merge_links(target.links, fresh.links)
     target.tags = sorted(set(target.tags) | set(fresh.tags), key=str.casefold)
+    if target.sources and fresh.added < target.added:
+        target.added = fresh.added  # an upstream snapshot older than the one it was first seen in
     target.sources = sorted(set(target.sources) | set(fresh.sources))
     if (fresh.venue not in _NO_VENUE and (target.venue, target.year) != (fresh.venue, fresh.year)):
         report.venue_notes.append(VenueNote(

@@ -75,6 +75,7 @@ class Entry(BaseModel):
         default=None, description="YYYY-MM[-DD] of the first public version"
     )
     arxiv_id: Annotated[str, AfterValidator(_check_arxiv_id)] | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = Field(default=None, description="lower case")
     links: Annotated[list[Link], Field(min_length=1)]
     code_repo: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")] | None = None
     stars: Annotated[int, Field(ge=0)] | None = None

@@ -20,7 +20,8 @@ from graphllm.errors import CatalogError
 from graphllm.fileio import write_if_changed
 
 TAXONOMY_FILE = "taxonomy.yaml"
-NON_SECTION_FILES = {TAXONOMY_FILE}
+UPSTREAMS_FILE = "upstreams.yaml"  # the upstream lists' settings (graphllm/catalog/upstreams.py)
+NON_SECTION_FILES = {TAXONOMY_FILE, UPSTREAMS_FILE}
 
 
 @dataclass(frozen=True)

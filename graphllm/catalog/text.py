@@ -155,6 +155,7 @@ _LONG_VENUES = {
     "international conference on information and knowledge management": "CIKM",
     "ieee transactions on knowledge and data engineering": "TKDE",
     "trans. mach. learn. res.": "TMLR", "transactions on machine learning research": "TMLR",
+    "nips": "NeurIPS",
 }
 
 
@@ -181,7 +182,7 @@ def known_venue(name: str) -> str | None:
 
 def canonical_venue_name(name: str) -> str:
     name = straighten(name).strip(" ,;-'")
-    return _VENUE_CANON.get(name.casefold(), name)
+    return _VENUE_CANON.get(name.casefold()) or _LONG_VENUES.get(name.casefold(), name)
 
 
 def parse_venue(raw: str) -> Venue:
@@ -193,14 +194,18 @@ def parse_venue(raw: str) -> Venue:
     text = straighten(raw).strip("* ")
     if text.casefold() in _PREPRINT:
         return Venue("arXiv")
-    match = re.fullmatch(r"(?i)(?:arxiv|preprint)\s+((?:19|20)\d{2})(?:\.(\d{1,2}))?", text)
+    match = re.fullmatch(r"(?i)(?:arxiv|preprint)[\s,]+((?:19|20)?\d{2})(?:\.(\d{1,2}))?", text)
     if match:
+        year = match.group(1)
         month = int(match.group(2)) if match.group(2) else None
-        return Venue("arXiv", int(match.group(1)), month)
+        return Venue("arXiv", int(year) if len(year) == 4 else _two_digit_year(year), month)
+    match = re.fullmatch(r"(.*?)\s*'\s*((?:19|20)\d{2})\b\s*(.*)", text)
+    if match and match.group(1):
+        return _venue(match.group(1), int(match.group(2)), match.group(3))
     match = re.fullmatch(r"(.*?)\s*'\s*(\d{2})'?\s*(.*)", text)
     if match and match.group(1):
         return _venue(match.group(1), _two_digit_year(match.group(2)), match.group(3))
-    match = re.fullmatch(r"(.*?)\s*((?:19|20)\d{2})\b\s*(.*)", text)
+    match = re.fullmatch(r"(.*?)[\s,]*((?:19|20)\d{2})\b\s*(.*)", text)
     if match and match.group(1):
         return _venue(match.group(1), int(match.group(2)), match.group(3))
     match = re.fullmatch(r"([A-Za-z][A-Za-z&.\- ]*?)\s*(\d{2})", text)
@@ -236,3 +241,48 @@ def url_identity(url: str) -> str:
         path = re.sub(r"^(/[^/]+/[^/]+)/tree/(?:main|master)$", r"\1", path).lower()
     query = f"?{parts.query}" if parts.query else ""
     return f"{host}{path}{query}"
+
+
+# --- paper identities ---------------------------------------------------------------------------
+
+_DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s?#]+)", re.I)
+_DOI_HOSTS = ("doi.org", "dx.doi.org", "dl.acm.org", "link.springer.com", "onlinelibrary.wiley.com",
+              "www.sciencedirect.com", "journals.sagepub.com", "pubs.acs.org", "academic.oup.com",
+              "www.tandfonline.com", "ojs.aaai.org", "ieeexplore.ieee.org", "www.nature.com")
+_OPENREVIEW_RE = re.compile(r"^https?://(?:www\.)?openreview\.net/(?:forum|pdf)\?(?:.*&)?id=([A-Za-z0-9_-]+)", re.I)
+_ACL_RE = re.compile(r"^https?://(?:www\.)?aclanthology\.org/([A-Za-z0-9.-]+?)(?:\.pdf)?/?$", re.I)
+
+
+def doi_from_url(url: str) -> str | None:
+    """The DOI a publisher or doi.org URL names (lower-cased, as DOIs are case-insensitive), else None.
+
+    >>> doi_from_url("https://dl.acm.org/doi/pdf/10.1145/3637528.3671456")
+    '10.1145/3637528.3671456'
+    """
+    parts = urlsplit(url.strip())
+    if (parts.hostname or "").lower() not in _DOI_HOSTS:
+        return None
+    match = _DOI_RE.search(parts.path)
+    if not match:
+        return None
+    doi = match.group(1).rstrip("/.").lower()
+    doi = re.sub(r"\.pdf$", "", doi)
+    if doi.startswith("10.48550/arxiv."):
+        return None  # arXiv's own DOI: the arXiv id is the identity
+    return doi
+
+
+def paper_keys(url: str) -> set[str]:
+    """Every identity under which a paper link names its paper: arXiv id, DOI, OpenReview or ACL id, URL."""
+    keys = {f"url:{url_identity(url)}"}
+    arxiv = arxiv_id_from_url(url)
+    if arxiv:
+        keys.add(f"arxiv:{arxiv}")
+    doi = doi_from_url(url)
+    if doi:
+        keys.add(f"doi:{doi}")
+    for prefix, pattern in (("openreview", _OPENREVIEW_RE), ("acl", _ACL_RE)):
+        match = pattern.match(url.strip())
+        if match:
+            keys.add(f"{prefix}:{match.group(1).lower()}")
+    return keys

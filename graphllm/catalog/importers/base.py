@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphllm.catalog.text import Venue, straighten
-
-# `[label](url)`; URLs may hold one level of balanced parentheses.
-MD_LINK_RE = re.compile(r"\[([^\[\]]*)\]\(\s*([^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\s*\)")
-IMG_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)|<img[^>]*>")
+from graphllm.catalog.text import Venue
 
 LINK_KINDS = {
     "paper": "paper", "pdf": "paper", "arxiv": "paper",
@@ -39,7 +36,8 @@ class Record:
     venue: Venue = field(default_factory=lambda: Venue(None))
     authors: list[str] = field(default_factory=list)
     first_version: str | None = None
-    section: str | None = None  # our section id, when the importer can tell
+    section: str | None = None  # our section id, from the list's settings
+    weak: bool = False  # the section only says "somewhere in this broad heading"
     taxonomy: str | None = None  # the upstream list's own heading path, kept as a tag
     tags: list[str] = field(default_factory=list)
     description: str | None = None
@@ -57,38 +55,16 @@ class ParseProblem:
 
 
 @dataclass
-class SectionInfo:
-    id: str
-    title: str
-    group: str | None = None
-
-
-@dataclass
 class ParseResult:
     source: str
     records: list[Record] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
-    sections: list[SectionInfo] = field(default_factory=list)
     commit_date: str | None = None
+    entry_like: int = 0  # items and rows that link out: what the list holds, read or not
+    skipped: Counter = field(default_factory=Counter)  # reason -> items under headings skipped by the settings
 
     def problem(self, line: int, message: str) -> None:
         self.problems.append(ParseProblem(self.source, line, message))
-
-
-def link_kind(label: str) -> tuple[str, str | None]:
-    """Our link kind for an upstream label, and the label itself when it says more than the kind."""
-    key = straighten(label).casefold().strip()
-    kind = LINK_KINDS.get(key)
-    if kind is None:
-        return "page", straighten(label) or None
-    return kind, (straighten(label) if key not in (kind, "pdf", "paper", "datasets", "project papge") else None)
-
-
-def heading_text(text: str) -> str:
-    """A heading without images, HTML, badges or markdown emphasis."""
-    text = IMG_RE.sub("", text)
-    text = re.sub(r"<[^>]+>", "", text)
-    return straighten(text.replace("*", ""))
 
 
 def read_commit_date(path: Path) -> str | None:
