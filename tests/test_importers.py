@@ -1,115 +1,149 @@
-"""The parsers, run on the real upstream files in ../shared/data."""
+"""The one reader of awesome-list Markdown: every format of the fourteen lists, and the faults it must not have."""
 
-from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from graphllm.catalog.importers import IMPORTERS, parse_data_dir, parse_file
-from graphllm.catalog.importers.lm_on_graphs import section_for
-from graphllm.catalog.text import normalise_title
+from graphllm.catalog.importers import parse_all, parse_text
+from graphllm.catalog.upstreams import load_upstreams
 from graphllm.errors import CatalogError
+from tests.conftest import CATALOG
+
+LISTS = Path(__file__).parent / "fixtures" / "lists"
 
 
 @pytest.fixture(scope="module")
-def parsed(shared_data):
-    return {result.source: result for result in parse_data_dir(shared_data)}
+def upstreams():
+    return load_upstreams(CATALOG)
 
 
-def test_awesome_graph_llm_has_182_entries_in_14_sections(parsed):
-    result = parsed["awesome-graph-llm"]
-    assert len(result.records) == 182
-    assert [s.title for s in result.sections] == [
-        "Datasets, Benchmarks & Surveys", "Prompting", "General Graph Model", "Large Multimodal Models (LMMs)",
-        "Basic Graph Reasoning", "Node Classification", "Knowledge Graph", "Molecular Graph",
-        "Graph Retrieval Augmented Generation (GraphRAG)", "Planning", "Multi-Agent Systems", "Graph Robustness",
-        "Others", "Resources & Tools",
+@pytest.fixture(scope="module")
+def parsed(upstreams, shared_data):
+    return {result.source: result for result in parse_all(upstreams, shared_data)}
+
+
+def _read(name: str, upstreams, upstream=None):
+    return parse_text((LISTS / name).read_text(encoding="utf-8"), upstreams, upstream, source=Path(name).stem)
+
+
+# What each list holds: entries read, entry-like items, and items under skipped headings (by reason).
+EXPECTED = {
+    "awesome-graph-llm": (182, 0), "lm-on-graphs": (156, 0), "awesome-graphrag": (159, 5),
+    "llm-kg4qa": (238, 3), "kg-llm-papers": (262, 3), "awesome-kgllm": (50, 0),
+    "awesome-graphs-meet-agents": (138, 0), "awesome-graph-augmented-llm-agent": (52, 0),
+    "awesome-foundation-models-on-graphs": (208, 34), "awesome-graph-foundation-models": (41, 29),
+    "gfm-papers": (80, 38), "awesome-large-graph-model": (86, 0), "awesome-graph-prompt": (69, 0),
+    "awesome-graphs-into-llms": (11, 21), "seed-toolbox": (14, 0),
+}
+
+
+def test_every_configured_list_is_read_in_full(parsed, upstreams):
+    assert list(parsed) == upstreams.names() == list(EXPECTED)
+    for name, (read, skipped) in EXPECTED.items():
+        result = parsed[name]
+        assert (len(result.records), sum(result.skipped.values())) == (read, skipped), name
+        assert result.commit_date
+        # Every heading of every list has a rule: nothing lands by accident.
+        assert not [p for p in result.problems if "no section rule" in str(p)], name
+
+
+def test_what_cannot_be_read_is_reported_as_file_line(parsed):
+    problems = {name: [str(p) for p in result.problems] for name, result in parsed.items() if result.problems}
+    assert set(problems) == {"lm-on-graphs", "awesome-graph-foundation-models", "gfm-papers",
+                             "awesome-graphs-into-llms"}
+    assert problems["awesome-graph-foundation-models"] == [
+        "awesome-graph-foundation-models:80: empty [code] link ignored"]
+    assert any("second paper link https://arxiv.org/abs/2305.15066" in m for m in problems["lm-on-graphs"])
+    assert sum("empty [Code] link" in m for m in problems["lm-on-graphs"]) == 3
+    assert "gfm-papers:135: link 'hhttps://arxiv.org/pdf/2008.06274.pdf' (pdf) is not an absolute http(s) URL; " \
+           "ignored" in problems["gfm-papers"]
+    # Method names without a link (a table of the survey) cannot be matched to a paper: each is named.
+    assert "awesome-graphs-into-llms:20: 'GPT4Graph' has no link to a paper, code or page; skipped" \
+        in problems["awesome-graphs-into-llms"]
+
+
+def test_every_format_of_the_field(upstreams):
+    result = _read("every-format.md", upstreams)
+    by_title = {r.title.split(":")[0].split()[0]: r for r in result.records}
+    assert list(by_title) == ["Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta", "Iota", "Kappa",
+                              "Lambda", "Mu"]
+    alpha = by_title["Alpha"]
+    assert (alpha.venue.name, alpha.venue.year, alpha.code_repo) == ("NeurIPS", 2023, "a/alpha")
+    assert by_title["Beta"].title == "Beta: Bold Titles Win"
+    assert [link.kind for link in by_title["Beta"].links] == ["paper", "code"]  # emoji-labelled `[[Code]](url)`
+    gamma = by_title["Gamma"]
+    assert (gamma.venue.name, gamma.venue.year, gamma.venue.month) == ("arXiv", 2024, 12)
+    delta = by_title["Delta"]  # the venue is the paper link's label; the date in backticks
+    assert (delta.title, delta.venue.name, delta.first_version) == ("Delta: A Roadmap", "TKDE", "2023-06")
+    assert [link.kind for link in delta.links] == ["paper", "code"]
+    assert by_title["Epsilon"].title == "Epsilon: agentic memory for agents"
+    assert (by_title["Epsilon"].venue.name, by_title["Epsilon"].venue.year) == ("arXiv", 2025)
+    zeta = by_title["Zeta"]
+    assert zeta.tags == ["RL Agent", "Multi-Agent Coordination"] and zeta.code_repo == "z/zeta"
+    assert [link.kind for link in zeta.links] == ["paper"]  # the stars badge's anchor is not a link of the paper
+    assert by_title["Eta"].links[0].url == "https://github.com/h/eta"  # a linked badge
+    theta = by_title["Theta"]
+    assert theta.authors == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]  # "X and Y" split
+    assert (theta.venue.name, theta.first_version, theta.tags) == ("ICDM", "2022-08", ["Encoder"])
+    iota = by_title["Iota"]
+    assert (iota.venue.name, iota.venue.year) == ("KDD", 2022) and len(iota.links) == 2
+    assert by_title["Lambda"].authors == ["Edsger Dijkstra"] and by_title["Lambda"].links[0].kind == "paper"
+    mu = by_title["Mu"]
+    assert (mu.venue.name, mu.venue.year, mu.venue.track, mu.tags) == ("ACL", 2024, "Findings", ["KGQA"])
+    assert mu.taxonomy.endswith("Tables")  # a <details> summary is a heading
+    assert [(p.line, p.message) for p in result.problems] == [
+        (15, "empty [Code] link ignored"),
+        (35, "'Nu: a method without a link' has no link to a paper, code or page; skipped"),
+        (43, "'a sentence about the list, with no link' has no link to a paper, code or page; skipped"),
     ]
-    assert {s.group for s in result.sections} == {None, "Applications"}
+    # In-page links and badges are never entries or paper links.
+    assert not any(link.url.startswith("#") or "shields.io" in link.url
+                   for r in result.records for link in r.links)
+
+
+def test_a_star_annotated_copy_is_read(upstreams):
+    """`* ` bullets, escaped brackets and star counts after each entry (once read as zero entries)."""
+    result = _read("star-annotated.md", upstreams, upstreams.get("awesome-graph-llm"))
+    assert [r.title for r in result.records] == [
+        "GraphZeta: A Brand New Graph Foundation Model", "Prompting Graphs Twice",
+        "Can Language Models Solve Graph Problems in Natural Language?"]
+    assert [len(r.links) for r in result.records] == [2, 1, 2]
     assert result.problems == []
-    assert result.commit_date == "2025-04-08"
 
 
-def test_awesome_graph_llm_has_7_duplicate_pairs(parsed):
-    titles = Counter(normalise_title(r.title) for r in parsed["awesome-graph-llm"].records)
-    # GraphArena's duplicate shares its arXiv id but not its title; the merge catches it by id.
-    assert sum(1 for count in titles.values() if count == 2) == 6
-    assert max(titles.values()) == 2
+def test_code_links_written_as_double_brackets_are_kept(parsed):
+    code = [link.url.casefold() for r in parsed["lm-on-graphs"].records for link in r.links if link.kind == "code"]
+    for name in ("METERN", "GraphFormers", "Heterformer", "DRAGON", "Edgeformers", "Patton", "SciNCL", "LinkBERT",
+                 "GRENADE"):
+        assert any(name.casefold() in url for url in code), name
 
 
-def test_awesome_graph_llm_messy_items(parsed):
-    by_line = {r.line: r for r in parsed["awesome-graph-llm"].records}
-    teg = next(r for r in by_line.values() if r.title.startswith("TEG-DB"))
-    assert [(link.kind, link.label) for link in teg.links] == [("paper", None), ("code", None), ("dataset", None)]
-    assert teg.venue.name == "NeurIPS" and teg.venue.year == 2024
-    nlgraph = next(r for r in by_line.values() if r.title.startswith("Can Language Models Solve Graph Problems"))
-    assert nlgraph.code_repo == "Arthur-Heng/NLGraph"
-    www = next(r for r in by_line.values() if r.title.startswith("GraphTranslator"))
-    assert (www.venue.name, www.venue.year) == ("WWW", 2024)  # "(WWW'24)" without emphasis
-    blog = next(r for r in by_line.values() if r.title.startswith("LLMRec"))
-    assert ("blog", "blog in Chinese") in [(link.kind, link.label) for link in blog.links]
-    graphml = next(r for r in by_line.values() if r.title.startswith("GraphML"))
-    assert graphml.description == "An XML-based file format for graphs."
-    assert graphml.links[0].kind == "page"
-    curly = next(r for r in by_line.values() if "TKDE" == r.venue.name and r.venue.year == 2023)
-    assert curly.title
+def test_a_list_that_yields_nothing_is_an_error(upstreams, tmp_path):
+    with pytest.raises(CatalogError, match="no entry could be read from 0 entry-like lines"):
+        parse_text("# A list\n\nSome prose, no items.\n", upstreams, None)
+    mostly_unreadable = "## Papers\n" + "- [](https://example.org/x)\n" * 6 + \
+        "- (ICLR 2024) A Paper [[paper](https://arxiv.org/abs/2401.00002)]\n"
+    with pytest.raises(CatalogError, match="only 1 entries read from 7 entry-like lines"):
+        parse_text(mostly_unreadable, upstreams, None)
 
 
-def test_lm_on_graphs_has_156_entries_in_a_three_level_taxonomy(parsed):
-    result = parsed["lm-on-graphs"]
-    assert len(result.records) == 156
-    taxonomies = {r.taxonomy for r in result.records}
-    assert "Pure Graphs / Direct Answering" in taxonomies
-    assert "Text-Attributed Graphs / LLM as Predictor (Node) / Graph As Sequence (Node)" in taxonomies
-    assert "Perspectives" in taxonomies
-    assert all(r.authors for r in result.records)
-    assert all(r.section for r in result.records)
-    talk = next(r for r in result.records if r.title.startswith("Talk Like A Graph"))
-    assert talk.authors == ["Bahare Fatemi", "Jonathan Halcrow", "Bryan Perozzi"]
-    assert talk.first_version == "2023-10"
-    assert set(talk.tags) == {"DecoderOnly", "LLM"}
-    assert result.commit_date == "2025-03-01"
+def test_a_list_nobody_configured_is_placed_by_keywords(upstreams):
+    text = ("# Someone's list\n## Misc\n"
+            "- GraphRAG for everyone [[paper](https://arxiv.org/abs/2501.00009)]\n"
+            "- A Survey of Graph Agents [[paper](https://arxiv.org/abs/2501.00010)]\n")
+    result = parse_text(text, upstreams, None, source="someones-list")
+    assert [(r.section, r.weak) for r in result.records] == [("graphrag-retrieval-integration", True),
+                                                              ("surveys", True)]
 
 
-def test_lm_on_graphs_reports_what_it_could_not_parse(parsed):
-    messages = [str(p) for p in parsed["lm-on-graphs"].problems]
-    assert len(messages) == 4
-    assert any("second paper link https://arxiv.org/abs/2305.15066" in m for m in messages)
-    assert sum("empty [Code] link" in m for m in messages) == 3
-
-
-def test_lm_on_graphs_section_mapping():
-    assert section_for("Text-Attributed Graphs / Datasets") == "datasets-benchmarks-surveys"
-    assert section_for("Text-Attributed Graphs / LLM as Encoder / Optimization") == "node-classification"
-    molecules = "Text-Paired Graphs (Molecules) / LLM as Predictor (Graph) / Graph As Sequence"
-    assert section_for(molecules) == "molecular-graph"
-    assert section_for("Unknown heading") is None
-
-
-def test_seed_toolbox_section(parsed):
-    result = parsed["seed-toolbox"]
-    assert [s.title for s in result.sections] == ["Efficient tuning & inference for graph LLMs"]
-    assert len(result.records) == 14
-    spec = next(r for r in result.records if r.title.startswith("SpecInfer"))
-    assert (spec.venue.name, spec.venue.year) == ("ASPLOS", 2024)
-    assert spec.links[0].url == "https://arxiv.org/abs/2305.09781"
-    selfee = next(r for r in result.records if r.title.startswith("SelFee"))
-    assert [link.kind for link in selfee.links] == ["project", "code"]
-    peft = next(r for r in result.records if r.title.startswith("PEFT"))
-    assert peft.venue.name is None  # blank stays unknown
-
-
-def test_parser_reports_unparseable_lines(tmp_path):
-    path = tmp_path / "README.md"
-    path.write_text("## Prompting\n- (*ICLR'24*) Good paper [[paper](https://arxiv.org/abs/2310.04560)]\n"
-                    "- something that is not an item\n- (*ICLR'24*) No links here\n", encoding="utf-8")
-    result = parse_file("awesome-graph-llm", path)
-    assert len(result.records) == 1
-    assert [p.line for p in result.problems] == [3, 4]
-
-
-def test_unknown_list_and_missing_file_are_clear_errors(tmp_path):
-    with pytest.raises(CatalogError, match="unknown upstream list"):
-        parse_file("nope", tmp_path / "x.md")
-    with pytest.raises(CatalogError, match="cannot read upstream list"):
-        parse_file("awesome-graph-llm", tmp_path / "missing.md")
-    assert set(IMPORTERS) == {"awesome-graph-llm", "lm-on-graphs", "seed-toolbox"}
+def test_headings_map_to_sections_by_the_deepest_rule(upstreams):
+    lm = upstreams.get("lm-on-graphs")
+    tag = ("Text-Attributed Graphs", "LLM as Predictor (Node)", "Graph-Empowered LLM (Node)")
+    assert upstreams.place(lm, tag, "GreaseLM: Graph REASoning Enhanced Language Models for Question Answering") \
+        .section == "kg-question-answering"
+    assert upstreams.place(lm, tag, "Patton: Language Model Pretraining on Text-rich Networks").section \
+        == "tag-llm-as-predictor"
+    assert upstreams.place(lm, ("Text-Attributed Graphs", "Datasets"), "X").section == "benchmarks-datasets"
+    assert upstreams.place(lm, ("Unknown heading",), "X") is None
+    assert upstreams.skip_reason(upstreams.get("gfm-papers"), ("1. GNN-based Papers",)).startswith("pure GNN")
+    assert upstreams.skip_reason(lm, ("Table of Contents",)).startswith("table of contents")

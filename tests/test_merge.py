@@ -1,17 +1,20 @@
-"""Merging the upstream lists into the catalog: one entry per paper, idempotent, curated data kept."""
+"""Merging the fourteen lists into the catalog: one entry per paper, nothing lost, idempotent, curated data kept."""
 
-import re
+import datetime as dt
 from pathlib import Path
 
 import pytest
 import yaml
 
-from graphllm.catalog.importers import parse_data_dir
-from graphllm.catalog.importers.base import MD_LINK_RE
-from graphllm.catalog.store import load_catalog, read_catalog
+from graphllm.catalog.importers import parse_all
+from graphllm.catalog.merge import entry_keys, record_keys
+from graphllm.catalog.store import dump_yaml, load_catalog, read_catalog
 from graphllm.catalog.text import normalise_title, url_identity
-from graphllm.catalog.upstream import import_upstream
+from graphllm.catalog.upstream import import_upstream, sync_upstream
+from graphllm.catalog.upstreams import load_upstreams
 from tests.conftest import CATALOG, run_cli
+
+UNIQUE_ENTRIES = 1112  # stated in the README
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -19,64 +22,51 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def fresh_import(tmp_path_factory, shared_data):
-    root = tmp_path_factory.mktemp("fresh") / "catalog"
+def records(shared_data):
+    return [r for result in parse_all(load_upstreams(CATALOG), shared_data) for r in result.records]
+
+
+def test_a_fresh_import_is_the_committed_catalog(tmp_path, shared_data):
+    root = tmp_path / "catalog"
+    root.mkdir()
+    for name in ("taxonomy.yaml", "upstreams.yaml"):
+        (root / name).write_bytes((CATALOG / name).read_bytes())
     outcome = import_upstream(root, shared_data)
-    return root, outcome
+    assert outcome.report.groups == len(outcome.report.added) == UNIQUE_ENTRIES
+    assert _snapshot(root) == {name: data for name, data in _snapshot(CATALOG).items() if name != "NOTICE"}
 
 
-def test_fresh_import_counts(fresh_import):
-    root, outcome = fresh_import
-    report = outcome.report
-    assert report.per_source == {"awesome-graph-llm": 182, "lm-on-graphs": 156, "seed-toolbox": 14}
-    assert len(report.duplicates_within["awesome-graph-llm"]) == 7
-    assert all(len(group) == 2 for group in report.duplicates_within["awesome-graph-llm"])
-    assert report.groups == len(report.added) == len(load_catalog(root).entries())
-    # 182 + 156 + 14 records collapse by the within-list duplicates and the papers both lists share.
-    shared_or_dup = sum(len(g) - 1 for g in _groups(report)) + report.overlaps
-    assert report.groups < 182 + 156 + 14
-    assert shared_or_dup > 0
-
-
-def _groups(report):
-    return [g for groups in report.duplicates_within.values() for g in groups]
-
-
-def test_fresh_import_matches_the_committed_catalog_apart_from_curated_descriptions(fresh_import):
-    root, _ = fresh_import
-    fresh = load_catalog(root)
-    committed = load_catalog(CATALOG)
-    assert {e.id for e in fresh.entries()} <= {e.id for e in committed.entries()}
-
-
-def test_every_upstream_paper_url_is_in_the_catalog(shared_data):
+def test_every_entry_of_every_imported_section_is_in_the_catalog(records):
+    """By arXiv id, DOI, normalised title or any of its URLs: nothing any list names is lost."""
     catalog = load_catalog(CATALOG)
-    in_catalog = {url_identity(link.url) for e in catalog.entries() for link in e.links}
-    missing = []
-    for result in parse_data_dir(shared_data):
-        for record in result.records:
-            for link in record.links:
-                if url_identity(link.url) not in in_catalog:
-                    missing.append((result.source, record.line, link.url))
+    keys = set()
+    urls = set()
+    for entry in catalog.entries():
+        keys |= entry_keys(entry)
+        urls |= {url_identity(link.url) for link in entry.links}
+    missing = [(r.source, r.line, r.title) for r in records
+               if not record_keys(r) & keys and not {url_identity(link.url) for link in r.links} & urls]
     assert missing == []
+    assert len(records) == 1746
 
 
-def test_every_url_in_the_upstream_files_is_in_the_catalog_or_reported(shared_data):
-    """Independent of the parsers: scan the raw Markdown lines that hold entries for their links."""
+def test_every_link_of_every_record_is_on_its_entry(records):
     catalog = load_catalog(CATALOG)
-    in_catalog = {url_identity(link.url) for e in catalog.entries() for link in e.links}
-    reported = {"https://arxiv.org/abs/2305.15066"}  # a copy-paste second PDF link, reported by the parser
-    missing = []
-    for name in ("awesome-graph-llm", "awesome-language-model-on-graphs"):
-        text = (shared_data / name / "README.md").read_text(encoding="utf-8")
-        text = re.sub(r"```.*?```", "", text, flags=re.S)  # the lists' contribution templates
-        for line in text.splitlines():
-            if not re.match(r"^\s*(- \(|\*[^*]+\*\s*\[\[)", line):
-                continue
-            for _, url in MD_LINK_RE.findall(line):
-                if url and "img.shields.io" not in url and url_identity(url) not in in_catalog:
-                    missing.append(url)
-    assert set(missing) <= reported
+    urls = {url_identity(link.url) for e in catalog.entries() for link in e.links}
+    lost = [(r.source, r.line, link.url) for r in records for link in r.links if url_identity(link.url) not in urls]
+    assert lost == []
+
+
+def test_no_duplicates_and_the_count(records):
+    catalog = load_catalog(CATALOG)
+    entries = catalog.entries()
+    assert len(entries) == UNIQUE_ENTRIES
+    for key in (lambda e: e.arxiv_id, lambda e: e.doi, lambda e: normalise_title(e.title)):
+        values = [key(e) for e in entries if key(e)]
+        assert len(values) == len(set(values))
+    result = run_cli("catalog", "validate")
+    assert result.returncode == 0, result.stderr
+    assert f"{UNIQUE_ENTRIES} unique entries" in result.stdout
 
 
 def test_a_preprint_and_its_venue_version_are_one_entry():
@@ -84,12 +74,51 @@ def test_a_preprint_and_its_venue_version_are_one_entry():
     talk = [e for e in catalog.entries() if normalise_title(e.title).startswith("talk like a graph")]
     assert len(talk) == 1
     entry = talk[0]
-    assert (entry.venue, entry.year) == ("ICLR", 2024)  # awesome-graph-llm's venue beats lm-on-graphs' preprint
-    assert entry.sources == ["awesome-graph-llm", "lm-on-graphs"]
+    assert (entry.venue, entry.year) == ("ICLR", 2024)  # a venue beats lm-on-graphs' preprint
+    assert {"awesome-graph-llm", "lm-on-graphs"} <= set(entry.sources)
     assert entry.authors == ["Bahare Fatemi", "Jonathan Halcrow", "Bryan Perozzi"]
     assert "Pure Graphs / Direct Answering" in entry.tags and "Datasets, Benchmarks & Surveys" in entry.tags
-    grapharena = [e for e in catalog.entries() if e.arxiv_id == "2407.00379"]
-    assert len(grapharena) == 1 and grapharena[0].also_in == ["basic-graph-reasoning"]
+    # "DRAGON: Deep Bidirectional ..." in one list and "Deep Bidirectional ..." in another: one paper.
+    dragon = [e for e in catalog.entries() if "deep bidirectional language knowledge graph" in normalise_title(e.title)]
+    assert len(dragon) == 1 and {"lm-on-graphs", "llm-kg4qa"} <= set(dragon[0].sources)
+
+
+def test_kg_question_answering_papers_are_not_node_classification():
+    catalog = load_catalog(CATALOG)
+    section = catalog.section_of()
+    by_start = {e.title.split(":")[0].casefold(): e for e in catalog.entries()}
+    knowledge_graphs = {s.id for s in catalog.taxonomy.sections if s.group == "Knowledge graphs"}
+    for name in ("qa-gnn", "dragon", "reasoninglm", "glam", "chain of history"):
+        assert section[by_start[name].id] in knowledge_graphs, name
+    assert section[by_start["qa-gnn"].id] == "kg-question-answering"
+    assert section[by_start["chain of history"].id] == "kg-construction-completion"  # temporal KG completion
+    grease = [e for e in catalog.entries() if e.title.startswith("GreaseLM")]
+    assert grease and all(section[e.id] in knowledge_graphs for e in grease)
+    assert section[by_start["chatrule"].id] == "kg-reasoning"
+    kg_prompting = next(e for e in catalog.entries() if e.title.lower().startswith("knowledge graph prompting for multi"))
+    assert section[kg_prompting.id] != "graph-reasoning"
+
+
+def test_added_is_the_snapshot_a_paper_first_appeared_in():
+    catalog = load_catalog(CATALOG)
+    entries = catalog.entries()
+    assert len({e.added for e in entries}) >= 14
+    newest = max(entries, key=lambda e: e.added)
+    assert newest.added >= dt.date(2025, 12, 11)
+    # GraphRAG's list (snapshot of 2025-12-11) brought HippoRAG 2; Awesome-Graph-LLM had G-Retriever by 2025-04-08.
+    gretriever = next(e for e in entries if e.title.startswith("G-Retriever"))
+    assert gretriever.added <= dt.date(2025, 4, 8)
+
+
+def test_no_author_field_holds_two_names():
+    assert not [a for e in load_catalog(CATALOG).entries() for a in e.authors if " and " in a]
+
+
+def test_every_section_page_stays_readable():
+    catalog = load_catalog(CATALOG)
+    for section in catalog.taxonomy.ids():
+        rows = len(catalog.sections[section]) + sum(section in e.also_in for e in catalog.entries())
+        assert rows <= 160, section
 
 
 def test_reimport_changes_nothing(catalog_copy, shared_data):
@@ -100,19 +129,22 @@ def test_reimport_changes_nothing(catalog_copy, shared_data):
     assert _snapshot(catalog_copy) == before
 
 
-def test_import_keeps_curated_fields_and_reports_venue_differences(catalog_copy, shared_data):
-    path = catalog_copy / "datasets-benchmarks-surveys.yaml"
+def test_a_hand_edit_survives_a_reimport_and_a_sync(catalog_copy, shared_data, tmp_path):
+    catalog = load_catalog(catalog_copy)
+    talk = next(e for e in catalog.entries() if e.id == "talk-like-a-graph")
+    path = catalog_copy / f"{catalog.section_of()[talk.id]}.yaml"
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    talk = next(e for e in entries if e["id"] == "talk-like-a-graph")
-    talk["title"] = "Talk like a Graph (curated title)"
-    talk["venue"], talk["year"] = "TMLR", 2025
-    talk["description"] = "Curated note."
-    talk["links"].append({"kind": "video", "url": "https://example.org/talk"})
-    entries.remove(next(e for e in entries if e["id"] == "grs-qa-graph-reasoning-structured-question"))
-    from graphllm.catalog.store import dump_yaml
-
+    data = next(e for e in entries if e["id"] == "talk-like-a-graph")
+    data["title"] = "Talk like a Graph (curated title)"
+    data["venue"], data["year"] = "TMLR", 2025
+    data["description"] = "Curated note."
+    data["links"].append({"kind": "video", "url": "https://example.org/talk"})
+    removed = entries.pop(-1)
     path.write_text(dump_yaml(entries), encoding="utf-8")
     outcome = import_upstream(catalog_copy, shared_data)
+    star = tmp_path / "README.md"
+    star.write_text((Path(__file__).parent / "fixtures" / "lists" / "star-annotated.md").read_text(), encoding="utf-8")
+    sync_upstream(catalog_copy, str(star), shared_data)
     after = {e.id: e for e in load_catalog(catalog_copy).entries()}
     kept = after["talk-like-a-graph"]
     assert kept.title == "Talk like a Graph (curated title)"
@@ -120,8 +152,7 @@ def test_import_keeps_curated_fields_and_reports_venue_differences(catalog_copy,
     assert kept.links[-1].url == "https://example.org/talk"
     notes = {n.entry: n for n in outcome.report.venue_notes}
     assert notes["talk-like-a-graph"].current == "TMLR 2025" and notes["talk-like-a-graph"].upstream == "ICLR 2024"
-    # An entry the catalog lacks comes back, with its old id.
-    assert [e.id for e in outcome.report.added] == ["grs-qa-graph-reasoning-structured-question"]
+    assert [e.id for e in outcome.report.added] == [removed["id"]]  # a removed entry comes back with its id
 
 
 def test_import_refuses_an_invalid_catalog_and_leaves_it_untouched(catalog_copy, shared_data):
@@ -135,26 +166,35 @@ def test_import_refuses_an_invalid_catalog_and_leaves_it_untouched(catalog_copy,
     assert _snapshot(catalog_copy) == before
 
 
-def test_import_dry_run_writes_nothing(tmp_path, shared_data):
-    root = tmp_path / "catalog"
-    result = run_cli("catalog", "import", "--catalog", str(root), "--data", str(shared_data), "--dry-run")
+def test_a_broken_upstreams_file_is_one_clear_line(catalog_copy, shared_data):
+    path = catalog_copy / "upstreams.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("section: surveys}", "section: surveys, colour: red}", 1),
+                    encoding="utf-8")
+    result = run_cli("catalog", "import", "--catalog", str(catalog_copy), "--data", str(shared_data))
+    assert result.returncode == 2 and "upstreams.yaml" in result.stderr and "colour" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_dry_run_writes_nothing(catalog_copy, shared_data):
+    (catalog_copy / "prompting.yaml").unlink()
+    before = _snapshot(catalog_copy)
+    result = run_cli("catalog", "import", "--catalog", str(catalog_copy), "--data", str(shared_data), "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert not root.exists()
-    assert "+- id: talk-like-a-graph" in result.stdout
-    assert "awesome-graph-llm: 7 duplicate groups" in result.stdout
+    assert _snapshot(catalog_copy) == before
+    assert "+- id: " in result.stdout
 
 
-def test_import_cli_prints_counts_and_parse_problems(catalog_copy, shared_data):
+def test_import_cli_prints_per_list_counts_and_problems(catalog_copy, shared_data):
     result = run_cli("catalog", "import", "--catalog", str(catalog_copy), "--data", str(shared_data))
     assert result.returncode == 0, result.stderr
-    assert "awesome-graph-llm: 182 entries" in result.stdout
-    assert "lm-on-graphs: 156 entries" in result.stdout
-    assert "unique entries after merging: 285" in result.stdout
+    assert "awesome-graph-llm: 182 read, 182 matched, 0 new, 0 skipped" in result.stdout
+    assert "gfm-papers: 80 read, 80 matched, 0 new, 38 skipped (38 pure GNN foundation models" in result.stdout
+    assert f"unique entries in these lists: {UNIQUE_ENTRIES}" in result.stdout
     assert "catalog already up to date" in result.stdout
-    assert result.stderr.count("not parsed:") == 4
+    assert "not parsed: gfm-papers:135:" in result.stderr
 
 
 def test_read_catalog_of_committed_data_has_no_problems():
     _, located, problems = read_catalog(CATALOG)
     assert problems == []
-    assert len(located) == 285
+    assert len(located) == UNIQUE_ENTRIES

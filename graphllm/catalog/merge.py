@@ -16,6 +16,8 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from graphllm.catalog.importers.base import ParseProblem, ParseResult, Record
 from graphllm.catalog.schema import Entry, Link, Taxonomy
 from graphllm.catalog.store import Catalog
@@ -261,8 +263,11 @@ def _entry_from_group(group, section, also_in, used_ids, commit_dates, today, re
             also_in=also_in, tags=_tags(group), added=min(dates) if dates else today,
             sources=sorted({r.source for r in group}),
         )
-    except ValueError as exc:
-        report.problems.append(ParseProblem(first.source, first.line, f"{title!r} not imported: {exc}"))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        what = ".".join(str(part) for part in err["loc"])
+        reason = err["msg"].removeprefix("Value error, ")
+        report.problems.append(ParseProblem(first.source, first.line, f"{title!r} not imported: {what}: {reason}"))
         return None
 
 

@@ -216,6 +216,12 @@ def parse_venue(raw: str) -> Venue:
 
 def _venue(name: str, year: int, rest: str) -> Venue:
     track = straighten(rest).strip(" ,;-'") or None
+    # "ACL Findings 2024", "Findings of EMNLP 2024" and "ACL 2024 findings" are one venue and track.
+    findings = re.fullmatch(r"(?i)(?:findings of (?:the )?)?(.*?)(?:\s+findings)?", straighten(name))
+    if findings and findings.group(1) != straighten(name) or (track or "").casefold() == "findings":
+        name, track = findings.group(1), "Findings"
+    if name.strip(" -–—").casefold() in ("others", "other", ""):
+        return Venue(None, year)
     return Venue(canonical_venue_name(name), year, None, track)
 
 

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from graphllm.catalog.importers import list_name, parse_all, parse_text, parse_upstream, read_list_file
 from graphllm.catalog.merge import MergeReport, merge
-from graphllm.catalog.store import NON_SECTION_FILES, Catalog, preview_diff, read_catalog, read_taxonomy, today, write_catalog
+from graphllm.catalog.store import (
+    NON_SECTION_FILES,
+    Catalog,
+    preview_diff,
+    read_catalog,
+    read_taxonomy,
+    today,
+    write_catalog,
+)
 from graphllm.catalog.upstreams import Upstreams, load_upstreams
 from graphllm.errors import CatalogError
 

@@ -6,6 +6,7 @@ Nothing here names a particular list: import, sync, NOTICE and the site's credit
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +14,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from graphllm.errors import CatalogError
-
 from graphllm.catalog.store import UPSTREAMS_FILE
+from graphllm.errors import CatalogError
 
 
 def _path_parts(heading: str) -> tuple[str, ...]:
@@ -68,6 +68,8 @@ class Upstream(BaseModel):
     raw_url: str | None = None
     license: str | None = None
     snapshot: str | None = Field(default=None, description="file or folder in the shared data directory")
+    added: dt.date | None = Field(default=None, description="when the list was first merged, for a snapshot "
+                                                            "without a SOURCE.txt commit date")
     sections: list[SectionRule] = Field(default_factory=list)
     skip: dict[str, str] = Field(default_factory=dict)
 
@@ -107,17 +109,20 @@ class Upstreams(BaseModel):
         return None
 
     def place(self, upstream: Upstream | None, path: tuple[str, ...], title: str) -> Placement | None:
-        """The section a list's heading path gives an entry: its deepest ruled heading, else the list's
-        rule without a heading, else (for a list nobody configured) the keywords.
+        """The section a list's heading path gives an entry: the deepest heading with a rule whose title
+        pattern matches, else the deepest heading with a plain rule, else the list's rule without a
+        heading, else (for a list nobody configured) the keywords.
 
         None when a configured list has no rule for any heading of the path (a gap in the settings).
         """
         rules = upstream.sections if upstream else []
-        for depth in range(len(path) - 1, -1, -1):
-            ruled = [rule for rule in rules if rule.heading and _matches_at(path, depth, rule.heading)]
-            for rule in ruled:
-                if rule.accepts(title):
-                    return Placement(rule.section, rule.weak)
+        # Rules with a title pattern refine their heading at any depth, so they are tried first.
+        for titled in (True, False):
+            for depth in range(len(path) - 1, -1, -1):
+                for rule in rules:
+                    if (rule.heading and (rule.title is not None) == titled
+                            and _matches_at(path, depth, rule.heading) and rule.accepts(title)):
+                        return Placement(rule.section, rule.weak)
         for rule in rules:
             if rule.heading is None and rule.accepts(title):
                 return Placement(rule.section, rule.weak)

@@ -44,6 +44,7 @@ def _duplicates(located: list[Located]) -> list[Problem]:
     checks = [
         ("id", "id", lambda e: [e.id]),
         ("arXiv id", "arxiv_id", lambda e: [e.arxiv_id] if e.arxiv_id else []),
+        ("DOI", "doi", lambda e: [e.doi] if e.doi else []),
         ("normalised title", "title", lambda e: [normalise_title(e.title)]),
         ("paper URL", "links", lambda e: sorted({url_identity(link.url) for link in e.links
                                                  if link.kind == "paper"})),

@@ -9,25 +9,32 @@ from pathlib import Path
 from graphllm import paths
 
 
+def _print_merge(report) -> None:
+    """Per list: read, matched to an entry already there, new, skipped (and why); then what could not be read."""
+    for problem in report.problems:
+        print(f"not parsed: {problem}", file=sys.stderr)
+    for source, count in report.per_source.items():
+        skipped = report.skipped.get(source, {})
+        why = "; ".join(f"{n} {reason}" for reason, n in skipped.items())
+        print(f"{source}: {count} read, {report.matched[source]} matched, {report.new[source]} new, "
+              f"{sum(skipped.values())} skipped" + (f" ({why})" if why else ""))
+    for source, groups in report.duplicates_within.items():
+        print(f"{source}: {len(groups)} papers listed twice within the list")
+    print(f"papers found in more than one list: {report.overlaps}")
+    print(f"unique entries in these lists: {report.groups}")
+    for conflict in report.venue_conflicts:
+        print(f"venue conflict: {conflict}")
+    for note in report.venue_notes:
+        print(f"venue differs for {note.entry!r}: catalog has {note.current}, {note.source} says {note.upstream}")
+
+
 def _catalog_import(args) -> int:
     from graphllm.catalog.upstream import import_upstream
 
     outcome = import_upstream(args.catalog, args.data, dry_run=args.dry_run)
     report = outcome.report
-    for problem in report.problems:
-        print(f"not parsed: {problem}", file=sys.stderr)
-    for source, count in report.per_source.items():
-        print(f"{source}: {count} entries")
-    for source, groups in report.duplicates_within.items():
-        print(f"{source}: {len(groups)} duplicate groups within the list")
-        for group in groups:
-            lines = ", ".join(str(r.line) for r in group)
-            print(f"  lines {lines}: {group[0].title}")
-    print(f"papers found in more than one list: {report.overlaps}")
-    print(f"unique entries after merging: {report.groups}")
-    for note in report.venue_notes:
-        print(f"venue differs for {note.entry!r}: catalog has {note.current}, {note.source} says {note.upstream}")
-    print(f"new entries: {len(report.added)}, updated: {len(report.updated)}, new sections: {len(report.new_sections)}")
+    _print_merge(report)
+    print(f"new entries: {len(report.added)}, updated: {len(report.updated)}")
     if args.dry_run:
         print(outcome.diff or "dry run: nothing would change", end="" if outcome.diff else "\n")
     else:
@@ -73,10 +80,9 @@ def _catalog_refresh(args) -> int:
 def _catalog_sync(args) -> int:
     from graphllm.catalog.upstream import sync_upstream
 
-    outcome = sync_upstream(args.catalog, args.source, args.data, list_name=args.list, dry_run=args.dry_run)
+    outcome = sync_upstream(args.catalog, args.source, args.data, list_name_=args.list, dry_run=args.dry_run)
     report = outcome.report
-    for problem in report.problems:
-        print(f"not parsed: {problem}", file=sys.stderr)
+    _print_merge(report)
     lines = ["# Upstream sync", ""]
     lines += [f"- new: `{e.id}` {e.title}" for e in report.added] or ["- no new entries"]
     lines += [f"- venue differs for `{n.entry}`: catalog has {n.current}, {n.source} says {n.upstream}"
@@ -141,9 +147,11 @@ def register(commands) -> None:
 
     imp = catalog_commands.add_parser(
         "import", parents=[catalog_dir], help="merge the upstream lists into the catalog",
-        description="Parse both upstream awesome lists and the seed toolbox, merge them to one entry per paper "
-                    "(arXiv id, else normalised title) and write catalog/. Existing entries only gain what they "
-                    "lack: curated fields are never overwritten. Re-running changes nothing.")
+        description="Read every list named in catalog/upstreams.yaml from its snapshot, merge them to one entry per "
+                    "paper (arXiv id, DOI, normalised title or paper URL) and write catalog/. Prints per list how "
+                    "many entries were read, matched, new and skipped (and why), and every line that could not "
+                    "be read as file:line. Existing entries only gain what they lack: curated fields are never "
+                    "overwritten. Re-running changes nothing.")
     imp.add_argument("--data", type=Path, default=paths.shared_data_dir(),
                      help="folder holding the upstream lists (default: %(default)s; env GRAPHLLM_DATA)")
     imp.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
@@ -178,11 +186,16 @@ def register(commands) -> None:
 
     syn = catalog_commands.add_parser(
         "sync", parents=[catalog_dir], help="add entries new in the upstream lists",
-        description="Re-import the upstream lists (or one list from --from FILE|URL), add the entries the catalog "
-                    "lacks and report venue differences. Never deletes or overwrites curated fields.")
-    syn.add_argument("--from", dest="source", help="one upstream README, as a file or an http(s) URL")
-    syn.add_argument("--list", choices=["awesome-graph-llm", "lm-on-graphs", "seed-toolbox"],
-                     help="the format of --from (detected when omitted)")
+        description="Re-read the upstream lists, or any awesome list's Markdown from --from FILE|URL, add the "
+                    "papers the catalog lacks and report venue differences. Bullets, numbered items, tables and "
+                    "<details> blocks are read in any of the field's formats; a list nobody configured is placed "
+                    "by title keywords. Never deletes or overwrites curated fields. A list that yields no entry, or "
+                    "far fewer than it has entry-like lines, is an error (exit 1).",
+        epilog="examples: graphllm catalog sync --from README.md --dry-run; "
+               "graphllm catalog sync --list awesome-graphrag (a list of catalog/upstreams.yaml, from its snapshot)")
+    syn.add_argument("--from", dest="source", help="an awesome list's Markdown, as a file or an http(s) URL")
+    syn.add_argument("--list", metavar="NAME",
+                     help="a list named in catalog/upstreams.yaml: read --from with its settings, or its snapshot")
     syn.add_argument("--data", type=Path, default=paths.shared_data_dir(),
                      help="folder of the upstream lists when --from is not given (default: %(default)s)")
     syn.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")

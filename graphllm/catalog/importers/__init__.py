@@ -69,7 +69,7 @@ def read_list_file(path: Path) -> str:
 def parse_upstream(upstreams: Upstreams, upstream: Upstream, data_dir: str | Path) -> ParseResult:
     path = upstream.readme(Path(data_dir))
     result = parse_text(read_list_file(path), upstreams, upstream, display=str(path))
-    result.commit_date = read_commit_date(path)
+    result.commit_date = read_commit_date(path) or (upstream.added.isoformat() if upstream.added else None)
     return result
 
 

@@ -20,7 +20,16 @@ from urllib.parse import unquote, urlsplit
 
 from graphllm.catalog.importers.base import LINK_KINDS, RawLink, Record
 from graphllm.catalog.importers.markdown.blocks import Item
-from graphllm.catalog.text import Venue, arxiv_id_from_url, clean_title, github_repo, known_venue, parse_venue, straighten
+from graphllm.catalog.text import (
+    Venue,
+    arxiv_id_from_url,
+    clean_title,
+    github_repo,
+    known_venue,
+    paper_keys,
+    parse_venue,
+    straighten,
+)
 
 _URL = r"[^()\s]*(?:\([^()\s]*\)[^()\s]*)*"
 _LINK_RE = re.compile(rf"\[{{1,2}}([^\[\]]*)\]{{1,2}}\(\s*<?({_URL})>?(?:\s+\"[^\"]*\")?\s*\)\]?")
@@ -257,7 +266,10 @@ def _all_links(text: str) -> list[tuple[str, str]]:
 
 def _add_link(record: Record, label: str, url: str, problems, line: int, column_kind: str | None = None) -> None:
     url = re.sub(r"^\]\(", "", url.strip())  # `[[Paper]](](url))`: a stray bracket before the URL
-    if not url or url.startswith("#"):
+    if not url:
+        problems.append((line, f"empty [{_plain_label(label)}] link ignored"))
+        return
+    if url.startswith("#"):
         return
     if not re.match(r"^https?://", url, re.I):
         if not url.startswith(("mailto:", "./", "../")) and "." in url:
@@ -278,6 +290,15 @@ def _finish(record: Record, item: Item, problems) -> Record | None:
     if not record.links:
         problems.append((item.line, f"{record.title[:60]!r} has no link to a paper, code or page; skipped"))
         return None
+    first_paper = next((link for link in record.links if link.kind == "paper"), None)
+    if first_paper is not None:
+        ids = {k for k in paper_keys(first_paper.url) if not k.startswith("url:")}
+        for link in [link for link in record.links if link.kind == "paper" and link is not first_paper]:
+            other = {k for k in paper_keys(link.url) if not k.startswith("url:")}
+            if ids and other and not ids & other:
+                problems.append((item.line, f"second paper link {link.url} of {record.title[:60]!r} names "
+                                            "another paper; ignored"))
+                record.links.remove(link)
     if record.venue.name == "arXiv" and not any(arxiv_id_from_url(link.url) for link in record.links):
         record.venue = Venue("preprint", record.venue.year, record.venue.month)
     if record.venue.year is None and record.first_version:
@@ -299,7 +320,7 @@ def _column(cells: dict[str, str], names: tuple[str, ...]) -> tuple[str, str] | 
 def _read_row(item: Item, source: str, problems) -> Record | None:
     cells = {name: unescape(_strip_markup(text, Record(source, 0, "", []))) for name, text in item.cells.items()}
     record = Record(source, item.line, "", [])
-    for name, text in item.cells.items():  # badges and star counts of any cell
+    for text in item.cells.values():  # badges and star counts of any cell
         _strip_markup(text, record)
     title_column = None
     for name in TITLE_COLUMNS:
@@ -315,9 +336,13 @@ def _read_row(item: Item, source: str, problems) -> Record | None:
     title = straighten(_LINK_RE.sub(lambda m: m.group(1), title_text).replace("**", ""))
     venue_cell = _column(cells, VENUE_COLUMNS)
     year_cell = _column(cells, YEAR_COLUMNS)
-    venue = _venue_of(venue_cell[1]) if venue_cell else None
-    if venue_cell and venue is None and straighten(venue_cell[1]) not in ("", "-", "—"):
-        venue = Venue(straighten(venue_cell[1]))
+    venue_text_ = straighten(venue_cell[1]) if venue_cell else ""
+    year_match = re.search(r"\b(?:19|20)\d{2}\b", year_cell[1]) if year_cell else None
+    if year_match and venue_text_ and not re.search(r"(?:19|20)\d{2}|'\d{2}", venue_text_):
+        venue_text_ = f"{venue_text_} {year_match.group(0)}"  # one venue string, so "ACL Findings 2024" parses
+    venue = _venue_of(venue_text_) if venue_text_ else None
+    if venue is None and venue_text_ not in ("", "-", "—"):
+        venue = Venue(venue_text_)
     trailing = _TRAILING_PAREN_RE.search(title)
     if trailing and (found := _venue_of(trailing.group(1))):
         venue = venue or found
