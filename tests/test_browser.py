@@ -72,7 +72,7 @@ def test_filters_narrow_the_rows(browser, site_url):
 
     box.clear()
     browser.find_element(By.ID, "gl-has-code").click()
-    Select(browser.find_element(By.ID, "gl-section")).select_by_value("molecular-graph")
+    Select(browser.find_element(By.ID, "gl-section")).select_by_value("molecules-science")
     _wait(browser, lambda d: _visible_rows(d) < total)
     molecular = _visible_rows(browser)
     Select(browser.find_element(By.ID, "gl-venue")).select_by_value("NeurIPS")
@@ -102,7 +102,7 @@ def test_search_finds_a_paper(browser, site_url):
 
 
 def test_every_page_loads_without_console_errors(browser, site_url, built_site):
-    pages = ["", "stats/", "tags/", "contribute/", "sections/knowledge-graph/", "leaderboard/", "decoding/"]
+    pages = ["", "stats/", "tags/", "contribute/", "sections/kg-reasoning/", "leaderboard/", "decoding/"]
     browser.get_log("browser")
     for page in pages:
         browser.get(f"{site_url}/{page}")

@@ -95,7 +95,8 @@ def test_kg_question_answering_papers_are_not_node_classification():
     grease = [e for e in catalog.entries() if e.title.startswith("GreaseLM")]
     assert grease and all(section[e.id] in knowledge_graphs for e in grease)
     assert section[by_start["chatrule"].id] == "kg-reasoning"
-    kg_prompting = next(e for e in catalog.entries() if e.title.lower().startswith("knowledge graph prompting for multi"))
+    kg_prompting = next(e for e in catalog.entries()
+                        if e.title.lower().startswith("knowledge graph prompting for multi"))
     assert section[kg_prompting.id] != "graph-reasoning"
 
 

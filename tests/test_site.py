@@ -57,7 +57,7 @@ def test_all_papers_page_has_one_row_per_entry_with_filter_data(built_site):
 
 
 def test_taxonomy_tags_are_on_section_pages(built_site):
-    html = (built_site / "sections" / "basic-graph-reasoning" / "index.html").read_text(encoding="utf-8")
+    html = (built_site / "sections" / "graph-reasoning" / "index.html").read_text(encoding="utf-8")
     assert "Pure Graphs / Direct Answering" in html
     tags = (built_site / "tags" / "index.html").read_text(encoding="utf-8")
     assert "Text-Attributed Graphs / LLM as Encoder / Optimization" in tags

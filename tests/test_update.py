@@ -19,7 +19,7 @@ from graphllm.catalog.clients.github import GitHubClient
 from graphllm.catalog.clients.http import ApiError
 from graphllm.catalog.clients.semantic_scholar import SemanticScholarClient
 from graphllm.catalog.refresh import refresh
-from graphllm.catalog.store import dump_yaml, load_catalog
+from graphllm.catalog.store import NON_SECTION_FILES, dump_yaml, load_catalog
 from graphllm.catalog.upstream import sync_upstream
 from graphllm.catalog.validate import validate_catalog
 from graphllm.errors import CatalogError
@@ -51,7 +51,7 @@ def test_add_writes_the_entry_from_the_atom_feed(server, catalog_copy):
     server.script("/api/query?2501.01234", (200, atom_paper("2501.01234", "GraphFoo:  A New\n  Graph Model",
                                                             ["Ada Lovelace", "Alan Turing"], "2025-01-03")))
     outcome = add_paper(catalog_copy, "https://arxiv.org/abs/2501.01234v2", code="foo/graphfoo",
-                        section="knowledge-graph", arxiv=_arxiv(server))
+                        section="kg-reasoning", arxiv=_arxiv(server))
     entry = outcome.entry
     assert (entry.id, entry.title, entry.authors) == ("graphfoo", "GraphFoo: A New Graph Model",
                                                       ["Ada Lovelace", "Alan Turing"])
@@ -59,7 +59,7 @@ def test_add_writes_the_entry_from_the_atom_feed(server, catalog_copy):
                                                                               "2501.01234")
     assert [link.url for link in entry.links] == ["https://arxiv.org/abs/2501.01234", "https://github.com/foo/graphfoo"]
     assert validate_catalog(catalog_copy).ok
-    written = yaml.safe_load((catalog_copy / "knowledge-graph.yaml").read_text())
+    written = yaml.safe_load((catalog_copy / "kg-reasoning.yaml").read_text())
     assert any(e["id"] == "graphfoo" and e["code_repo"] == "foo/graphfoo" for e in written)
     assert "- id: graphfoo" in outcome.entry_yaml()
 
@@ -108,7 +108,7 @@ def test_add_cli_dry_run_and_bad_ids(server, catalog_copy):
     result = run_cli("catalog", "add", "2505.00004", "--catalog", str(catalog_copy), "--dry-run",
                      "--arxiv-api", f"{server.url}/api/query")
     assert result.returncode == 0, result.stderr
-    assert "would add to catalog/others.yaml" in result.stdout and "+- id: dry-run-paper" in result.stdout
+    assert "would add to catalog/other-applications.yaml" in result.stdout and "+- id: dry-run-paper" in result.stdout
     assert _snapshot(catalog_copy) == before
     bad = run_cli("catalog", "add", "not-an-id", "--catalog", str(catalog_copy))
     assert bad.returncode == 2 and "is not an arXiv id" in bad.stderr and len(bad.stderr.splitlines()) == 1
@@ -125,7 +125,7 @@ def _small_catalog(root: Path, ids: list[str]) -> Path:
 
     shutil.copytree(CATALOG, root)
     for path in root.glob("*.yaml"):
-        if path.name == "taxonomy.yaml":
+        if path.name in NON_SECTION_FILES:
             continue
         entries = [e for e in yaml.safe_load(path.read_text()) or [] if e["id"] in ids]
         path.write_text(dump_yaml(entries) if entries else "[]\n")
@@ -165,6 +165,7 @@ def test_refresh_updates_what_answers_and_leaves_failures_untouched(server, smal
                   (200, repo_json(repos["graph-chain-of-thought"], 42, spdx=None)))
     server.script(f"/repos/{repos['llaga']}", (200, "{not json"))
     server.script(f"/repos/{repos['graphgpt']}", (200, repo_json(repos["graphgpt"], 5), {}, 3.0))  # slower than timeout
+    server.script(f"/repos/{repos['talk-like-a-graph']}", (200, repo_json(repos["talk-like-a-graph"], 7)))
     # graph-of-thoughts' repository is not scripted: the server answers 404.
     published, still_preprint, unknown = (entries[i] for i in REFRESH_IDS[-3:])
     server.script(f"/graph/v1/paper/arXiv:{published.arxiv_id}",

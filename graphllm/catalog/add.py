@@ -24,7 +24,7 @@ class AddOutcome:
         return dump_yaml([entry_to_data(self.entry)])
 
 
-def add_paper(catalog_dir: str | Path, identifier: str, code: str | None = None, section: str = "others",
+def add_paper(catalog_dir: str | Path, identifier: str, code: str | None = None, section: str = "other-applications",
               arxiv: ArxivClient | None = None, dry_run: bool = False) -> AddOutcome:
     catalog = load_catalog(catalog_dir)
     if section not in catalog.taxonomy.ids():

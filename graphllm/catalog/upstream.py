@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graphllm.catalog.importers import list_name, parse_all, parse_text, parse_upstream, read_list_file
+from graphllm.catalog.importers.base import read_source_field
 from graphllm.catalog.merge import MergeReport, merge
 from graphllm.catalog.store import (
     NON_SECTION_FILES,
@@ -18,6 +19,9 @@ from graphllm.catalog.store import (
 )
 from graphllm.catalog.upstreams import Upstreams, load_upstreams
 from graphllm.errors import CatalogError
+from graphllm.fileio import write_if_changed
+
+NOTICE_FILE = "NOTICE"
 
 
 @dataclass
@@ -31,7 +35,29 @@ class ImportOutcome:
 def import_upstream(catalog_dir: str | Path, data_dir: str | Path, dry_run: bool = False) -> ImportOutcome:
     """Merge every configured upstream list into the catalog. Refuses a catalog that does not validate."""
     upstreams = load_upstreams(catalog_dir)
-    return merge_into(catalog_dir, upstreams, parse_all(upstreams, data_dir), dry_run)
+    outcome = merge_into(catalog_dir, upstreams, parse_all(upstreams, data_dir), dry_run)
+    if not dry_run and write_if_changed(Path(catalog_dir) / NOTICE_FILE, notice(upstreams, data_dir)):
+        outcome.changed.append(Path(catalog_dir) / NOTICE_FILE)
+    return outcome
+
+
+def notice(upstreams: Upstreams, data_dir: str | Path) -> str:
+    """catalog/NOTICE: the copyright and permission notice of every merged list, as its licence requires."""
+    parts = [f"The catalog in this directory merges entries from {sum(1 for u in upstreams.lists if u.repository)} "
+             "lists named in upstreams.yaml. Their copyright and\npermission notices follow, as their licences "
+             "require.\n"]
+    for upstream in upstreams.lists:
+        if not upstream.repository:
+            continue
+        folder = upstream.readme(Path(data_dir)).parent
+        licence = folder / "LICENSE"
+        if not licence.exists():
+            raise CatalogError(f"{upstream.name}: no LICENSE beside its snapshot in {folder}; a list is merged only "
+                               "under a licence that allows it")
+        commit = read_source_field(folder, "commit")
+        parts.append("=" * 80 + f"\nsource: {upstream.repository}\n" + (f"commit: {commit}\n" if commit else "")
+                     + "\n" + licence.read_text(encoding="utf-8").strip() + "\n")
+    return "\n".join(parts)
 
 
 def sync_upstream(catalog_dir: str | Path, source: str | None, data_dir: str | Path, list_name_: str | None = None,
@@ -45,15 +71,16 @@ def sync_upstream(catalog_dir: str | Path, source: str | None, data_dir: str | P
         result = parse_upstream(upstreams, upstreams.get(list_name_), data_dir)
         return merge_into(catalog_dir, upstreams, [result], dry_run)
     text = fetch_list(source, timeout)
-    upstream = upstreams.get(list_name_) if list_name_ else _configured(upstreams, source)
-    name = upstream.name if upstream else list_name(text, Path(source.rstrip("/")).stem)
+    name = list_name_ or list_name(text, Path(source.rstrip("/")).stem)
+    upstream = upstreams.get(list_name_) if list_name_ else _configured(upstreams, source, name)
+    name = upstream.name if upstream else name
     result = parse_text(text, upstreams, upstream, source=name, display=source)
     return merge_into(catalog_dir, upstreams, [result], dry_run)
 
 
-def _configured(upstreams: Upstreams, source: str):
-    """The configured list a URL is the raw README of, if any."""
-    return next((u for u in upstreams.lists if source in (u.raw_url, u.repository)), None)
+def _configured(upstreams: Upstreams, source: str, name: str):
+    """The configured list a URL is the README of, or whose name its first heading gives, if any."""
+    return next((u for u in upstreams.lists if source in (u.raw_url, u.repository) or u.name == name), None)
 
 
 def fetch_list(source: str, timeout: float = 30.0) -> str:

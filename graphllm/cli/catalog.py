@@ -129,6 +129,17 @@ def _catalog_render(args) -> int:
     return 0
 
 
+def _catalog_bibtex(args) -> int:
+    from graphllm.catalog.bibtex import bibliography
+    from graphllm.catalog.store import load_catalog
+    from graphllm.fileio import write_if_changed
+
+    catalog = load_catalog(args.catalog)
+    changed = write_if_changed(args.output, bibliography(catalog))
+    print(f"{'wrote' if changed else 'unchanged:'} {args.output} ({len(catalog.entries())} entries)")
+    return 0
+
+
 def _site_build(args) -> int:
     from graphllm.site.build import build_site
 
@@ -162,10 +173,11 @@ def register(commands) -> None:
         description="Fetch title, authors and first-version date from the arXiv API and add the paper. Refuses a "
                     "paper already in the catalog (same arXiv id or title) and names the entry it matches.",
         epilog="example: graphllm catalog add 2310.04560 --code google-research/talk-like-a-graph "
-               "--section basic-graph-reasoning")
+               "--section graph-reasoning")
     add.add_argument("paper", help="arXiv id (2310.04560) or URL (https://arxiv.org/abs/2310.04560)")
     add.add_argument("--code", help="code repository as OWNER/REPO")
-    add.add_argument("--section", default="others", help="section id from catalog/taxonomy.yaml (default: others)")
+    add.add_argument("--section", default="other-applications",
+                     help="section id from catalog/taxonomy.yaml (default: %(default)s)")
     add.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
     add.add_argument("--arxiv-api", help="arXiv API URL (default $GRAPHLLM_ARXIV_API or export.arxiv.org)")
     add.set_defaults(func=_catalog_add)
@@ -213,6 +225,14 @@ def register(commands) -> None:
     ren.add_argument("--output", type=Path, default=paths.list_file(), help="default: %(default)s")
     ren.add_argument("--check", action="store_true", help="exit 1 if the file differs from a fresh render")
     ren.set_defaults(func=_catalog_render)
+
+    bib = catalog_commands.add_parser(
+        "bibtex", parents=[catalog_dir], help="write every entry's BibTeX to one .bib file",
+        description="Write a BibTeX record per entry (@inproceedings, @article, or @misc with the arXiv eprint), "
+                    "keyed by the entry's id and built from its fields alone. Byte-identical on re-run.",
+        epilog="example: graphllm catalog bibtex --output graph-llm.bib")
+    bib.add_argument("--output", type=Path, default=Path("catalog.bib"), help="default: %(default)s")
+    bib.set_defaults(func=_catalog_bibtex)
 
     site = commands.add_parser("site", help="the static mkdocs-material site")
     site_commands = site.add_subparsers(dest="site_command", metavar="ACTION", required=True)

@@ -10,9 +10,11 @@ import logging
 from mkdocs.structure.files import File, Files
 
 from graphllm import paths
+from graphllm.catalog import bibtex
 from graphllm.catalog.store import load_catalog
+from graphllm.catalog.upstreams import load_upstreams
 from graphllm.errors import GraphLLMError
-from graphllm.site import decoding, leaderboard, pages, plots
+from graphllm.site import decoding, feeds, leaderboard, pages, plots
 
 log = logging.getLogger("mkdocs.plugins.graphllm")
 _state: dict = {}
@@ -21,9 +23,10 @@ _state: dict = {}
 def on_config(config):
     try:
         catalog = load_catalog(paths.catalog_dir())
+        upstreams = load_upstreams(paths.catalog_dir())
     except GraphLLMError as exc:
         raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
-    _state["catalog"] = catalog
+    _state["catalog"], _state["upstreams"] = catalog, upstreams
     config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}, {"Decoding speed": "decoding.md"}])
     return config
 
@@ -37,7 +40,11 @@ def on_files(files: Files, config) -> Files:
             files.remove(existing)
         files.append(File.generated(config, src_uri, content=content))
 
-    add("index.md", pages.home_page(catalog))
+    add("index.md", pages.home_page(catalog, _state["upstreams"]))
+    add("feed.xml", feeds.atom_feed(catalog, config.get("site_url") or "https://graphllm.github.io/"))
+    add("catalog.bib", bibtex.bibliography(catalog))
+    for entry in catalog.entries():
+        add(pages.bibtex_path(entry.id), bibtex.bibtex(entry))
     for section in catalog.taxonomy.sections:
         add(pages.section_path(section.id), pages.section_page(catalog, section))
     add("papers.md", pages.papers_page(catalog))

@@ -13,12 +13,7 @@ from graphllm.catalog.render import escape, link_label
 from graphllm.catalog.schema import Entry, Section
 from graphllm.catalog.store import Catalog, sort_key
 from graphllm.catalog.text import venue_text
-
-UPSTREAM = {
-    "awesome-graph-llm": ("XiaoxinHe/Awesome-Graph-LLM", "https://github.com/XiaoxinHe/Awesome-Graph-LLM"),
-    "lm-on-graphs": ("PeterGriffinJin/Awesome-Language-Model-on-Graphs",
-                     "https://github.com/PeterGriffinJin/Awesome-Language-Model-on-Graphs"),
-}
+from graphllm.catalog.upstreams import Upstreams
 
 
 def section_path(section_id: str) -> str:
@@ -42,8 +37,14 @@ def nav(catalog: Catalog, extra: list[dict] | None = None) -> list:
             {"Statistics": "stats.md"}, *(extra or []), {"Tags": "tags.md"}, {"Contribute": "contribute.md"}]
 
 
-def _links_md(entry: Entry) -> str:
-    return " · ".join(f"[{link_label(link.kind, link.label)}]({link.url})" for link in entry.links)
+def bibtex_path(entry_id: str) -> str:
+    return f"bib/{entry_id}.bib"
+
+
+def _links_md(entry: Entry, depth: int = 1) -> str:
+    """The entry's links, then its BibTeX (a file of the site, `depth` folders up from the page)."""
+    links = [f"[{link_label(link.kind, link.label)}]({link.url})" for link in entry.links]
+    return " · ".join(links + [f"[BibTeX]({'../' * depth}{bibtex_path(entry.id)})"])
 
 
 def _cell(text: str) -> str:
@@ -92,7 +93,7 @@ def counts(catalog: Catalog) -> dict[str, int]:
     }
 
 
-def home_page(catalog: Catalog, newest: int = 10) -> str:
+def home_page(catalog: Catalog, upstreams: Upstreams, newest: int = 10) -> str:
     c = counts(catalog)
     entries = catalog.entries()
     home = catalog.section_of()
@@ -100,8 +101,8 @@ def home_page(catalog: Catalog, newest: int = 10) -> str:
     lines = [
         "# Graph + LLM hub", "",
         "The curated catalog of research on **graphs and large language models**: papers, code and tools, "
-        "merged from the community's two main awesome lists, checked by machine, and kept as structured data "
-        "that anyone can correct with a pull request.", "",
+        f"merged from {len(_credited(upstreams))} of the community's awesome lists into one entry per paper, "
+        "checked by machine, and kept as structured data that anyone can correct with a pull request.", "",
         '<div class="grid cards" markdown>', "",
         f"- **{c['entries']}** entries, **{c['papers']}** papers",
         f"- **{c['with_code']}** with code",
@@ -109,7 +110,8 @@ def home_page(catalog: Catalog, newest: int = 10) -> str:
         f"- **{c['venues']}** venues, **{c['preprints']}** arXiv preprints", "",
         "</div>", "",
         "Browse by section in the navigation, filter [all papers](papers.md), see the "
-        "[statistics](stats.md), or [contribute](contribute.md) a paper.", "",
+        "[statistics](stats.md), or [contribute](contribute.md) a paper. New papers arrive in the "
+        "[Atom feed](feed.xml); every entry's BibTeX is in [catalog.bib](catalog.bib).", "",
         "## Newest additions", "",
         "| Title | Section | Venue | Added |", "|---|---|---|---|",
     ]
@@ -118,10 +120,17 @@ def home_page(catalog: Catalog, newest: int = 10) -> str:
         link = entry.paper_url or entry.links[0].url
         lines.append(f"| [{_cell(entry.title)}]({link}) | [{_cell(section.title)}]({section_path(section.id)}) "
                      f"| {_cell(venue_text(entry.venue, entry.year, entry.track) or '—')} | {entry.added} |")
-    lines += ["", "## Credits", "", "The catalog started from two MIT-licensed lists, whose authors we thank:", ""]
-    lines += [f"- [{name}]({url})" for name, url in UPSTREAM.values()]
+    lines += ["", "## Credits", "", "The catalog merges these lists, whose authors we thank "
+              "(entries each list gave, and its licence):", ""]
+    given = Counter(source for e in entries for source in e.sources)
+    lines += [f"- [{u.title}]({u.repository}): {given[u.name]} entries, {u.license} licence"
+              for u in _credited(upstreams)]
     lines += ["", "Their licence notices are kept in `catalog/NOTICE`.", ""]
     return "\n".join(lines)
+
+
+def _credited(upstreams: Upstreams):
+    return [u for u in upstreams.lists if u.repository]
 
 
 def papers_page(catalog: Catalog) -> str:

@@ -67,10 +67,16 @@ class ParseResult:
         self.problems.append(ParseProblem(self.source, line, message))
 
 
-def read_commit_date(path: Path) -> str | None:
-    """The commit_date line of the SOURCE.txt beside an upstream copy, when there is one."""
-    source = path.parent / "SOURCE.txt"
+def read_source_field(folder: Path, name: str) -> str | None:
+    """A `name: value` line of the SOURCE.txt in an upstream snapshot's folder, when there is one."""
+    source = folder / "SOURCE.txt"
     if not source.exists():
         return None
-    match = re.search(r"^commit_date:\s*(\d{4}-\d{2}-\d{2})\s*$", source.read_text(encoding="utf-8"), re.M)
+    match = re.search(rf"^{name}:\s*(\S+)\s*$", source.read_text(encoding="utf-8"), re.M)
     return match.group(1) if match else None
+
+
+def read_commit_date(path: Path) -> str | None:
+    """The commit date of the snapshot holding `path` (its SOURCE.txt), when there is one."""
+    date = read_source_field(path.parent, "commit_date")
+    return date if date and re.fullmatch(r"\d{4}-\d{2}-\d{2}", date) else None
