@@ -47,7 +47,8 @@ def test_item_shape_and_escaping():
     catalog = load_catalog(CATALOG)
     entry = next(e for e in catalog.entries() if e.id == "talk-like-a-graph")
     assert render_item(entry) == ("- [Talk like a Graph: Encoding Graphs for Large Language Models]"
-                                  "(https://arxiv.org/abs/2310.04560) - ICLR 2024.")
+                                  "(https://arxiv.org/abs/2310.04560) - ICLR 2024. "
+                                  "[Code](https://github.com/google-research/talk-like-a-graph).")
     tricky = entry.model_copy(update={"title": "A [bracketed] *title*"})
     assert render_item(tricky).startswith(r"- [A \[bracketed\] \*title\*](")
 

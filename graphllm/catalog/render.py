@@ -42,13 +42,25 @@ def primary_link(entry: Entry):
                  if link.kind == kind), entry.links[0])
 
 
-def render_item(entry: Entry) -> str:
+def _url_key(url: str) -> str:
+    return re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
+
+
+def render_item(entry: Entry, listed: set[str] | None = None) -> str:
+    """One list item. A further link already `listed` by an earlier item (one repository holding the code of
+    two papers) is left out: awesome lists name each URL once."""
+    listed = set() if listed is None else listed
     main = primary_link(entry)
     parts = [venue_text(entry.venue, entry.year, entry.track) or "Resource"]
     if entry.description and main.kind != "paper":
         parts = [entry.description.rstrip(".")]
     description = ", ".join(parts) + "."
-    extras = [f"[{link_label(link.kind, link.label)}]({link.url})" for link in entry.links if link is not main]
+    listed.add(_url_key(main.url))
+    extras = []
+    for link in entry.links:
+        if link is not main and _url_key(link.url) not in listed:
+            listed.add(_url_key(link.url))
+            extras.append(f"[{link_label(link.kind, link.label)}]({link.url})")
     tail = f" {', '.join(extras)}." if extras else ""
     return f"- [{escape(entry.title)}]({main.url}) - {escape(description)}{tail}"
 
@@ -81,6 +93,7 @@ def render_list(catalog: Catalog) -> str:
         "",
     ]
     seen: dict[str, int] = {}
+    listed: set[str] = set()
     anchors: dict[str, str] = {}
     for heading in ["Contents"] + [t for g, ss in _layout(catalog) for t in ([g] if g else []) + [s.title for s in ss]]:
         anchors.setdefault(heading, github_slug(heading, seen))
@@ -98,5 +111,5 @@ def render_list(catalog: Catalog) -> str:
             if section.description:
                 lines += [section.description, ""]
             items = sorted(catalog.sections.get(section.id, []), key=sort_key)
-            lines.extend(render_item(entry) for entry in items) if items else lines.append("No entries yet.")
+            lines.extend(render_item(entry, listed) for entry in items) if items else lines.append("No entries yet.")
     return "\n".join(lines) + "\n"

@@ -265,7 +265,9 @@ def _all_links(text: str) -> list[tuple[str, str]]:
 
 
 def _add_link(record: Record, label: str, url: str, problems, line: int, column_kind: str | None = None) -> None:
-    url = re.sub(r"^\]\(", "", url.strip())  # `[[Paper]](](url))`: a stray bracket before the URL
+    url = url.strip()
+    if url.startswith("]("):  # `[[Paper]](](url))`: the URL written inside a second pair of brackets
+        url = url[2:].removesuffix(")")
     if not url:
         problems.append((line, f"empty [{_plain_label(label)}] link ignored"))
         return
