@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import datetime as dt
 import re
 import signal
 import subprocess
@@ -299,3 +300,22 @@ def test_sync_of_the_unchanged_lists_changes_nothing(shared_data, catalog_copy):
     before = _snapshot(catalog_copy)
     outcome = sync_upstream(catalog_copy, None, shared_data)
     assert outcome.report.added == [] and _snapshot(catalog_copy) == before
+
+
+def test_sync_latest_fetches_every_configured_list_from_its_raw_url(server, shared_data, catalog_copy):
+    """The weekly workflow's sync: each list of upstreams.yaml from its raw_url (here a local server)."""
+    path = catalog_copy / "upstreams.yaml"
+    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for upstream in settings["lists"]:
+        if upstream.get("raw_url"):
+            upstream["raw_url"] = f"{server.url}/raw/{upstream['name']}/README.md"
+            text = (shared_data / upstream["snapshot"] / "README.md").read_text(encoding="utf-8")
+            if upstream["name"] == "awesome-graph-llm":
+                text = _modified_upstream(shared_data)
+            server.script(f"/raw/{upstream['name']}/README.md", (200, text, {"Content-Type": "text/markdown"}))
+    path.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
+    outcome = sync_upstream(catalog_copy, None, shared_data, latest=True)
+    assert sorted(e.title for e in outcome.report.added) == ["GraphZeta: A Brand New Graph Foundation Model",
+                                                             "Prompting Graphs Twice"]
+    assert all(e.added == dt.date.today() for e in outcome.report.added)
+    assert len(outcome.report.per_source) == 14

@@ -61,10 +61,15 @@ def notice(upstreams: Upstreams, data_dir: str | Path) -> str:
 
 
 def sync_upstream(catalog_dir: str | Path, source: str | None, data_dir: str | Path, list_name_: str | None = None,
-                  dry_run: bool = False, timeout: float = 30.0) -> ImportOutcome:
-    """`graphllm catalog sync`: every configured list, one configured list (`--list`), or any list's
-    Markdown from a file or URL (with `--list`, read with that list's settings)."""
+                  dry_run: bool = False, timeout: float = 30.0, latest: bool = False) -> ImportOutcome:
+    """`graphllm catalog sync`: every configured list, one configured list (`--list`), any list's Markdown
+    from a file or URL (with `--list`, read with that list's settings), or (`latest`) every configured
+    list fetched from its raw_url today."""
     upstreams = load_upstreams(catalog_dir)
+    if latest:
+        chosen = [upstreams.get(list_name_)] if list_name_ else [u for u in upstreams.lists if u.raw_url]
+        results = [parse_text(fetch_list(u.raw_url, timeout), upstreams, u, display=u.raw_url) for u in chosen]
+        return merge_into(catalog_dir, upstreams, results, dry_run)
     if source is None:
         if list_name_ is None:
             return import_upstream(catalog_dir, data_dir, dry_run)
@@ -92,7 +97,8 @@ def fetch_list(source: str, timeout: float = 30.0) -> str:
             response.raise_for_status()
         except requests.RequestException as exc:
             raise CatalogError(f"cannot fetch {source}: {exc}") from None
-        response.encoding = response.encoding or "utf-8"
+        if "charset" not in response.headers.get("Content-Type", ""):
+            response.encoding = "utf-8"  # Markdown lists are UTF-8; HTTP's default for text/* is Latin-1
         return response.text
     return read_list_file(Path(source))
 

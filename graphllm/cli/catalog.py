@@ -80,7 +80,8 @@ def _catalog_refresh(args) -> int:
 def _catalog_sync(args) -> int:
     from graphllm.catalog.upstream import sync_upstream
 
-    outcome = sync_upstream(args.catalog, args.source, args.data, list_name_=args.list, dry_run=args.dry_run)
+    outcome = sync_upstream(args.catalog, args.source, args.data, list_name_=args.list, dry_run=args.dry_run,
+                            latest=args.latest)
     report = outcome.report
     _print_merge(report)
     lines = ["# Upstream sync", ""]
@@ -208,6 +209,9 @@ def register(commands) -> None:
     syn.add_argument("--from", dest="source", help="an awesome list's Markdown, as a file or an http(s) URL")
     syn.add_argument("--list", metavar="NAME",
                      help="a list named in catalog/upstreams.yaml: read --from with its settings, or its snapshot")
+    syn.add_argument("--latest", action="store_true",
+                     help="fetch every list of catalog/upstreams.yaml (or --list NAME) from its raw_url; papers new "
+                          "there are added with today's date")
     syn.add_argument("--data", type=Path, default=paths.shared_data_dir(),
                      help="folder of the upstream lists when --from is not given (default: %(default)s)")
     syn.add_argument("--dry-run", action="store_true", help="show the diff, write nothing")
