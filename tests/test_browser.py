@@ -115,3 +115,27 @@ def test_every_page_loads_without_console_errors(browser, site_url, built_site):
     browser.get(f"{site_url}/decoding/")  # one plot per bench run in results/decode/
     _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
     assert browser.execute_script(svgs) == [True] * len(list((REPO / "results" / "decode").glob("*.json")))
+
+
+def test_filtering_all_papers_is_quick_in_a_real_browser(browser, site_url):
+    """From a keystroke in the filter box to updated rows (to the next painted frame), over 1,000+ rows."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site_url}/papers/")
+    _wait(browser, lambda d: d.find_element(By.ID, "gl-count").text.endswith("entries"))
+    total = _visible_rows(browser)
+    assert total > 1000
+    timings = []
+    for query in ("graph", "knowledge graph", "retrieval", "molecule", ""):
+        elapsed, shown = browser.execute_async_script(
+            "const [query, done] = arguments; const box = document.getElementById('gl-text');"
+            "const t0 = performance.now(); box.value = query; box.dispatchEvent(new Event('input'));"
+            "requestAnimationFrame(() => setTimeout(() => done([performance.now() - t0,"
+            " Array.from(document.querySelectorAll('#gl-papers tbody tr')).filter(r => !r.hidden).length])));",
+            query)
+        timings.append(elapsed)
+        assert (shown == total) == (query == "")
+    timings.sort()
+    print(f"\nfiltering {total} rows: median {timings[len(timings) // 2]:.1f} ms, worst {timings[-1]:.1f} ms "
+          f"from keystroke to the next frame")
+    assert len(timings) == 5  # figures are reported, not asserted: they depend on the machine
