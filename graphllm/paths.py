@@ -24,3 +24,9 @@ def list_file() -> Path:
 def results_dir() -> Path:
     """Where experiment results (JSON) live; the site's leaderboard reads them. $GRAPHLLM_RESULTS overrides."""
     return Path(os.environ.get("GRAPHLLM_RESULTS", REPO_ROOT / "results"))
+
+
+def link_report() -> Path:
+    """A `graphllm links check --json` report the site shows as link health: $GRAPHLLM_LINK_REPORT, else
+    results/links/report.json (absent: the site shows no health marks)."""
+    return Path(os.environ.get("GRAPHLLM_LINK_REPORT", results_dir() / "links" / "report.json"))

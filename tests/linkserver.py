@@ -95,6 +95,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(429, b"slow down")
         elif path == "/always-500":
             self._send(500, b"error")
+        elif path == "/bot-wall-999":  # LinkedIn's answer to clients it takes for bots
+            self._send(999, b"Request denied")
         elif path == "/head-405":
             self._send(405 if method == "HEAD" else 200, PAGE)
         elif path == "/head-403":

@@ -55,6 +55,7 @@ EXPECTED = {
     "/retry-too-long": Verdict.BLOCKED,
     "/always-429": Verdict.BLOCKED,
     "/always-500": Verdict.ERROR,
+    "/bot-wall-999": Verdict.BLOCKED,  # a status outside HTTP's range: a bot wall, not a failing server
     "/head-405": Verdict.OK,
     "/head-403": Verdict.OK,
     "/forbidden": Verdict.BLOCKED,

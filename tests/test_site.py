@@ -183,3 +183,49 @@ def test_a_damaged_bench_run_stops_the_strict_build_and_names_the_file(tmp_path,
     monkeypatch.setenv("GRAPHLLM_RESULTS", str(tmp_path / "results"))
     with pytest.raises(GraphLLMError, match=r"half\.json: not readable as JSON"):
         build_site(strict=True, site_dir=tmp_path / "site")
+
+
+def test_link_health_from_a_link_report_marks_each_entry(tmp_path):
+    """A `graphllm links check --json` report becomes marks beside the links of the section pages."""
+    from graphllm.catalog.store import load_catalog
+    from graphllm.links.model import Hop, Result, Verdict
+    from graphllm.links.report import LinkReport
+    from graphllm.site import health, pages
+
+    catalog = load_catalog(CATALOG)
+    section = catalog.taxonomy.get("graph-reasoning")
+    entries = catalog.sections["graph-reasoning"]
+    broken, walled, fine = entries[0].links[0].url, entries[1].links[0].url, entries[2].links[0].url
+    report = LinkReport(["catalog/"], [
+        Result(broken, Verdict.BROKEN, [Hop(broken, "GET", 404)], error="404 Not Found"),
+        Result(walled, Verdict.BLOCKED, [Hop(walled, "GET", 999)], error="999 bot wall"),
+        Result(fine, Verdict.OK, [Hop(fine, "HEAD", 200)])], 0, 1.0)
+    path = tmp_path / "report.json"
+    path.write_text(report.to_json(), encoding="utf-8")
+    link_health, problems = health.load_link_report(path)
+    assert problems == []
+    page = pages.section_page(catalog, section, link_health)
+    assert f'({broken}) <span class="gl-link-broken" title="broken: 404 Not Found">✗</span>' in page
+    assert f'({walled}) <span class="gl-link-blocked" title="could not be verified' in page
+    assert f"({fine}) <span" not in page
+    assert "1 ok" in page and "1 blocked" in page and "1 broken" in page
+    assert "<span" not in pages.section_page(catalog, section, {})  # no report, no marks
+    path.write_text("{not json", encoding="utf-8")
+    assert health.load_link_report(path)[1][0].startswith(f"{path}: not a `graphllm links check --json` report")
+
+
+def test_feed_and_bibtex_are_published(built_site):
+    feed = (built_site / "feed.xml").read_text(encoding="utf-8")
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(feed)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    updated = [e.find("a:updated", ns).text for e in root.findall("a:entry", ns)]
+    assert len(updated) == 100 and updated == sorted(updated, reverse=True)
+    bib = (built_site / "catalog.bib").read_text(encoding="utf-8")
+    assert bib.count("\n@") + bib.startswith("@") == 1112
+    assert "@inproceedings{talk-like-a-graph," in bib and "eprint = {2310.04560}" in bib
+    assert (built_site / "bib" / "talk-like-a-graph.bib").read_text(encoding="utf-8").startswith(
+        "@inproceedings{talk-like-a-graph,")
+    section = next((built_site / "sections").glob("*/index.html")).read_text(encoding="utf-8")
+    assert "/bib/" in section and ">BibTeX</a>" in section

@@ -319,3 +319,51 @@ def test_sync_latest_fetches_every_configured_list_from_its_raw_url(server, shar
                                                              "Prompting Graphs Twice"]
     assert all(e.added == dt.date.today() for e in outcome.report.added)
     assert len(outcome.report.per_source) == 14
+
+
+def test_sync_dry_run_of_a_list_with_a_table_of_contents_link(catalog_copy):
+    """`[Awesome ...](#awesome-graph-foundation-models-)` once crashed `sync --dry-run` with a ValidationError."""
+    before = _snapshot(catalog_copy)
+    listing = Path(__file__).parent / "fixtures" / "lists" / "toc-link.md"
+    result = run_cli("catalog", "sync", "--catalog", str(catalog_copy), "--from", str(listing), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "- new: `graphomega` GraphOmega: Foundation Models Read Graphs" in result.stdout
+    assert "#awesome-graph-foundation-models-" not in result.stdout
+    assert _snapshot(catalog_copy) == before
+
+
+def test_sync_of_a_star_annotated_list_reports_its_new_papers(catalog_copy):
+    """A copy with `* ` bullets, escaped brackets and star counts once read as 0 entries and "no new entries"."""
+    listing = Path(__file__).parent / "fixtures" / "lists" / "star-annotated.md"
+    result = run_cli("catalog", "sync", "--catalog", str(catalog_copy), "--from", str(listing), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "awesome-graph-llm-with-stars: 3 read, 1 matched, 2 new" in result.stdout
+    assert "- new: `graphzeta`" in result.stdout and "no new entries" not in result.stdout
+
+
+def test_sync_of_a_file_that_is_not_an_awesome_list_fails_and_writes_nothing(catalog_copy, tmp_path):
+    before = _snapshot(catalog_copy)
+    prose = tmp_path / "notes.md"
+    prose.write_text("# Notes\n\nNothing listed here yet.\n", encoding="utf-8")
+    result = run_cli("catalog", "sync", "--catalog", str(catalog_copy), "--from", str(prose))
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("no entry could be read from 0 entry-like lines; is it an awesome list in "
+                                          "Markdown (bullets or tables with links)?")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert _snapshot(catalog_copy) == before
+
+
+def test_bibtex_command_writes_every_entry(catalog_copy, tmp_path):
+    out = tmp_path / "graph-llm.bib"
+    result = run_cli("catalog", "bibtex", "--catalog", str(catalog_copy), "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.count("\n@") == len(load_catalog(catalog_copy).entries())
+    again = run_cli("catalog", "bibtex", "--catalog", str(catalog_copy), "--output", str(out))
+    assert "unchanged" in again.stdout and out.read_text(encoding="utf-8") == text
+    from graphllm.catalog.bibtex import bibtex
+
+    entry = next(e for e in load_catalog(catalog_copy).entries() if e.id == "talk-like-a-graph")
+    tricky = entry.model_copy(update={"title": "50% of A & B_c {x}", "authors": ["Ann O'Neil", "Bo Li"]})
+    record = bibtex(tricky)
+    assert r"title = {{50\% of A \& B\_c \{x\}}}" in record and "author = {Ann O'Neil and Bo Li}" in record

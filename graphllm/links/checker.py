@@ -225,8 +225,8 @@ class Checker:
             return Verdict.BLOCKED
         if status in (404, 410):
             return Verdict.BROKEN
-        if status in (401, 403, 407, 429, 451):
-            return Verdict.BLOCKED
+        if status in (401, 403, 407, 429, 451) or status >= 600:
+            return Verdict.BLOCKED  # statuses past 599 (LinkedIn's 999) are bot walls: unknown, not failing
         if status >= 500 or 300 <= status < 400:
             return Verdict.ERROR
         return Verdict.BROKEN

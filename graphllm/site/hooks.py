@@ -14,7 +14,7 @@ from graphllm.catalog import bibtex
 from graphllm.catalog.store import load_catalog
 from graphllm.catalog.upstreams import load_upstreams
 from graphllm.errors import GraphLLMError
-from graphllm.site import decoding, feeds, leaderboard, pages, plots
+from graphllm.site import decoding, feeds, health, leaderboard, pages, plots
 
 log = logging.getLogger("mkdocs.plugins.graphllm")
 _state: dict = {}
@@ -45,8 +45,11 @@ def on_files(files: Files, config) -> Files:
     add("catalog.bib", bibtex.bibliography(catalog))
     for entry in catalog.entries():
         add(pages.bibtex_path(entry.id), bibtex.bibtex(entry))
+    link_health, problems = health.load_link_report(paths.link_report())
+    for problem in problems:  # a warning, so that a strict build stops on a damaged report
+        log.warning("graphllm: %s", problem)
     for section in catalog.taxonomy.sections:
-        add(pages.section_path(section.id), pages.section_page(catalog, section))
+        add(pages.section_path(section.id), pages.section_page(catalog, section, link_health))
     add("papers.md", pages.papers_page(catalog))
     figures = {}
     for key, draw in plots.FIGURES.items():

@@ -14,6 +14,7 @@ from graphllm.catalog.schema import Entry, Section
 from graphllm.catalog.store import Catalog, sort_key
 from graphllm.catalog.text import venue_text
 from graphllm.catalog.upstreams import Upstreams
+from graphllm.site.health import mark, summary
 
 
 def section_path(section_id: str) -> str:
@@ -41,9 +42,10 @@ def bibtex_path(entry_id: str) -> str:
     return f"bib/{entry_id}.bib"
 
 
-def _links_md(entry: Entry, depth: int = 1) -> str:
-    """The entry's links, then its BibTeX (a file of the site, `depth` folders up from the page)."""
-    links = [f"[{link_label(link.kind, link.label)}]({link.url})" for link in entry.links]
+def _links_md(entry: Entry, health: dict | None = None, depth: int = 1) -> str:
+    """The entry's links with their health marks, then its BibTeX (a file of the site, `depth` folders up)."""
+    links = [f"[{link_label(link.kind, link.label)}]({link.url}){mark(link.url, health or {})}"
+             for link in entry.links]
     return " · ".join(links + [f"[BibTeX]({'../' * depth}{bibtex_path(entry.id)})"])
 
 
@@ -51,7 +53,7 @@ def _cell(text: str) -> str:
     return escape(text).replace("\n", " ")
 
 
-def section_page(catalog: Catalog, section: Section) -> str:
+def section_page(catalog: Catalog, section: Section, health: dict | None = None) -> str:
     own = sorted(catalog.sections.get(section.id, []), key=sort_key)
     home = catalog.section_of()
     cross = sorted((e for e in catalog.entries() if section.id in e.also_in), key=sort_key)
@@ -62,6 +64,10 @@ def section_page(catalog: Catalog, section: Section) -> str:
     lines += [f"{len(own)} entries" + (f", and {len(cross)} listed under another section" if cross else "") + ".",
               ""]
     rows = [(e, None) for e in own] + [(e, home[e.id]) for e in cross]
+    checked = summary([link.url for e, _ in rows for link in e.links], health or {})
+    if checked:
+        lines += [checked + " Marks: ✗ broken, ? could not be verified, ! server error, ⏱ timed out, "
+                  "↪ redirects (hover for details).", ""]
     with_stars = any(e.stars is not None for e, _ in rows)
     header = "| Title | Venue | Year | Links |" + (" Stars |" if with_stars else "")
     lines += [header, "|---|---|---|---|" + ("--:|" if with_stars else "")]
@@ -70,7 +76,7 @@ def section_page(catalog: Catalog, section: Section) -> str:
         if elsewhere:
             title += f" *(in [{_cell(catalog.taxonomy.get(elsewhere).title)}]({elsewhere}.md))*"
         venue = _cell(" ".join(p for p in (entry.venue, entry.track) if p) or "—")
-        row = f"| {title} | {venue} | {entry.year or '—'} | {_links_md(entry)} |"
+        row = f"| {title} | {venue} | {entry.year or '—'} | {_links_md(entry, health)} |"
         if with_stars:
             row += f" {entry.stars if entry.stars is not None else '—'} |"
         lines.append(row)
