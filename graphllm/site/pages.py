@@ -69,18 +69,28 @@ def section_page(catalog: Catalog, section: Section, health: dict | None = None)
         lines += [checked + " Marks: ✗ broken, ? could not be verified, ! server error, ⏱ timed out, "
                   "↪ redirects (hover for details).", ""]
     with_stars = any(e.stars is not None for e, _ in rows)
-    header = "| Title | Venue | Year | Links |" + (" Stars |" if with_stars else "")
-    lines += [header, "|---|---|---|---|" + ("--:|" if with_stars else "")]
+    # One table per year, then the cross-listed entries: no page is one unbroken list of a hundred rows.
+    groups: dict[str, list] = {}
     for entry, elsewhere in rows:
-        title = _cell(entry.title)
-        if elsewhere:
-            title += f" *(in [{_cell(catalog.taxonomy.get(elsewhere).title)}]({elsewhere}.md))*"
-        venue = _cell(" ".join(p for p in (entry.venue, entry.track) if p) or "—")
-        row = f"| {title} | {venue} | {entry.year or '—'} | {_links_md(entry, health)} |"
-        if with_stars:
-            row += f" {entry.stars if entry.stars is not None else '—'} |"
-        lines.append(row)
-    return "\n".join(lines) + "\n"
+        heading = "Listed under other sections" if elsewhere else (str(entry.year) if entry.year else "Year unknown")
+        groups.setdefault(heading, []).append((entry, elsewhere))
+    for heading, group in groups.items():
+        lines += [f"## {heading}", "", "| Title | Venue | Year | Links |" + (" Stars |" if with_stars else ""),
+                  "|---|---|---|---|" + ("--:|" if with_stars else "")]
+        lines += [_row(catalog, entry, elsewhere, health, with_stars) for entry, elsewhere in group]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _row(catalog: Catalog, entry: Entry, elsewhere: str | None, health: dict | None, with_stars: bool) -> str:
+    title = _cell(entry.title)
+    if elsewhere:
+        title += f" *(in [{_cell(catalog.taxonomy.get(elsewhere).title)}]({elsewhere}.md))*"
+    venue = _cell(" ".join(p for p in (entry.venue, entry.track) if p) or "—")
+    row = f"| {title} | {venue} | {entry.year or '—'} | {_links_md(entry, health)} |"
+    if with_stars:
+        row += f" {entry.stars if entry.stars is not None else '—'} |"
+    return row
 
 
 def _yaml_str(text: str) -> str:
