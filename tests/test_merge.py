@@ -14,7 +14,7 @@ from graphllm.catalog.upstream import import_upstream, sync_upstream
 from graphllm.catalog.upstreams import load_upstreams
 from tests.conftest import CATALOG, run_cli
 
-UNIQUE_ENTRIES = 1112  # stated in the README
+UNIQUE_ENTRIES = 1110  # stated in the README
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
@@ -199,3 +199,19 @@ def test_read_catalog_of_committed_data_has_no_problems():
     _, located, problems = read_catalog(CATALOG)
     assert problems == []
     assert len(located) == UNIQUE_ENTRIES
+
+
+def test_one_name_and_a_close_title_are_one_paper_but_a_shared_name_alone_is_not():
+    from graphllm.catalog.merge import same_named_paper
+
+    assert same_named_paper("GreaseLM: Graph REASoning Enhanced Language Models",
+                            "GreaseLM: Graph Reasoning Enhanced Language Models for Question Answering")
+    assert same_named_paper("GraphWiz: An Instruction-Following Language Model for Graph Problems",
+                            "GraphWiz: An Instruction-Following Language Model for Graph Computational Problems")
+    assert not same_named_paper("GraphFM: A Comprehensive Benchmark for Graph Foundation Model",
+                                "GraphFM: A Scalable Framework for Multi-Graph Pretraining")
+    assert not same_named_paper("GraphGPT: Graph Instruction Tuning for Large Language Models",
+                                "GraphGPT: Extrapolating knowledge graphs from unstructured text using GPT-3")
+    assert not same_named_paper("Survey: A Roadmap", "Survey: A Roadmap of Graphs")  # too short to tell
+    titles = [e.title for e in load_catalog(CATALOG).entries()]
+    assert sum(t.startswith("GreaseLM") for t in titles) == 1 and sum(t.startswith("GraphFM") for t in titles) == 2

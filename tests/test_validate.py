@@ -143,7 +143,7 @@ def test_cli_exits_non_zero_prints_one_line_per_problem_and_never_rewrites(tmp_p
 def test_cli_prints_the_unique_paper_count_for_the_real_catalog():
     result = run_cli("catalog", "validate")
     assert result.returncode == 0, result.stderr
-    assert "catalog OK: 1112 unique entries" in result.stdout
+    assert "catalog OK: 1110 unique entries" in result.stdout
 
 
 def test_missing_catalog_directory_is_a_clear_error(tmp_path):

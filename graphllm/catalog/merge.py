@@ -1,7 +1,8 @@
 """Merging upstream records into the catalog: one entry per paper, curated data never lost.
 
 Records are one paper when they share an arXiv id, a DOI, an OpenReview or ACL Anthology id, a
-normalised title or a paper URL (so a preprint and its venue version are one). A record with no paper
+normalised title or a paper URL (so a preprint and its venue version are one), or a name and a close
+title ("GreaseLM: Graph REASoning Enhanced Language Models" and "... for Question Answering"). A record with no paper
 link (a method name with its code) joins the one paper whose code link it shares. A group that matches
 an existing entry only fills fields the entry lacks and adds links, tags and sources it does not have
 yet; everything else is reported, never overwritten. Running the same merge twice changes nothing.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from pydantic import ValidationError
 
@@ -90,6 +92,28 @@ def title_keys(title: str) -> set[str]:
     return keys
 
 
+def named_title(title: str) -> tuple[str, str] | None:
+    """("greaselm", "graph reasoning enhanced language models") for "GreaseLM: Graph REASoning Enhanced ..."."""
+    head, sep, tail = title.partition(":")
+    if not sep or len(head.split()) != 1 or len(head.strip()) < 4:
+        return None
+    return head.strip().casefold(), normalise_title(tail)
+
+
+def same_named_paper(a: str, b: str) -> bool:
+    """Two titles of one paper that lists spell differently: one name, and every word of one subtitle in the
+    other ("... for Graph Problems" / "... for Graph Computational Problems"), or nearly equal. Different papers
+    sharing a name ("GraphFM: A Comprehensive Benchmark ..." / "GraphFM: A Scalable Framework ...") differ more."""
+    first, second = named_title(a), named_title(b)
+    if not first or not second or first[0] != second[0]:
+        return False
+    x, y = first[1], second[1]
+    if len(x.split()) < 3 or len(y.split()) < 3:
+        return False
+    shorter, longer = sorted((x.split(), y.split()), key=len)
+    return set(shorter) <= set(longer) or SequenceMatcher(None, x, y).ratio() >= 0.9
+
+
 def record_keys(record: Record) -> set[str]:
     keys = title_keys(record.title)
     for link in record.links:
@@ -138,6 +162,18 @@ def group_records(records: list[Record]) -> list[list[Record]]:
             owners = {groups.find(o) for key in _code_keys(record.links) for o in code_owners.get(key, ())}
             if len(owners) == 1:
                 groups.union(owners.pop(), index)
+    # One name, close titles and the same year (where both say): one paper.
+    by_name: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        named = named_title(record.title)
+        if named:
+            by_name.setdefault(named[0], []).append(index)
+    for indices in by_name.values():
+        for i, a in enumerate(indices):
+            for b in indices[i + 1:]:
+                ya, yb = records[a].venue.year, records[b].venue.year
+                if (ya is None or yb is None or ya == yb) and same_named_paper(records[a].title, records[b].title):
+                    groups.union(a, b)
     by_root: dict[int, list[Record]] = {}
     for index, record in enumerate(records):
         by_root.setdefault(groups.find(index), []).append(record)
@@ -175,6 +211,11 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
             for key in entry_keys(entry) | _code_keys(entry.links):
                 existing_by_key.setdefault(key, entry)
     used_ids = {entry.id for entries in sections.values() for entry in entries}
+    existing_by_name: dict[str, list[Entry]] = {}
+    for entries in sections.values():
+        for entry in entries:
+            if named := named_title(entry.title):
+                existing_by_name.setdefault(named[0], []).append(entry)
 
     for group in group_records(records):
         report.groups += 1
@@ -188,6 +229,9 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
         if not any(_has_paper(r) for r in group):
             keys |= set().union(*(_code_keys(r.links) for r in group))
         matches = {id(e): e for key in sorted(keys) if (e := existing_by_key.get(key)) is not None}
+        if not matches:
+            matches = {id(e): e for r in group for e in existing_by_name.get((named_title(r.title) or ("",))[0], [])
+                       if same_named_paper(e.title, r.title) and (e.year is None or r.venue.year in (None, e.year))}
         section, also_in = _placement(group, rank)
         fresh = _entry_from_group(group, section, also_in, used_ids, commit_dates, today, report)
         if fresh is None:
@@ -204,6 +248,8 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
         report.added.append(fresh)
         for key in entry_keys(fresh):
             existing_by_key.setdefault(key, fresh)
+        if named := named_title(fresh.title):
+            existing_by_name.setdefault(named[0], []).append(fresh)
     return Catalog(root, taxonomy, sections), report
 
 
