@@ -9,23 +9,9 @@ from collections import Counter, defaultdict
 
 import torch
 
-from graphllm.data.graphqa.encoders import node_names
-from graphllm.data.graphqa.tasks import TASKS
+from graphllm.data.graphqa.answers import parse_value, reference_value
 from graphllm.inference.config import GenerationConfig, end_of_turn_ids
 from graphllm.inference.generate import generate
-
-
-def parse_value(data, text: str):
-    task = TASKS.get(data.task)
-    if task is None:  # not a GraphQA task (e.g. Karate club): compare the stripped text
-        return text.strip().rstrip(".").lower()
-    return task.parse(text, node_names(data.encoder, data.num_nodes))
-
-
-def reference_value(data):
-    if data.task in TASKS:
-        return json.loads(data.value)
-    return data.answer.strip().rstrip(".").lower()
 
 
 def majority_baseline(train_examples, test_examples) -> dict[str, float]:

@@ -20,28 +20,13 @@ from pathlib import Path
 
 import torch
 
+from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 
 
 class CheckpointError(GraphLLMError):
     pass
-
-
-@dataclass
-class TrainConfig:
-    steps: int = 200
-    batch_size: int = 8
-    accumulation: int = 1
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    warmup: int = 20
-    grad_clip: float = 1.0
-    eval_every: int = 50
-    patience: int | None = None  # validations without improvement before stopping early
-    checkpoint_every: int = 50
-    seed: int = 0
-    bf16: bool = True  # autocast on CUDA only
 
 
 @dataclass

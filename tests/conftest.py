@@ -24,7 +24,7 @@ def require_tool(ok: bool, what: str) -> None:
 @pytest.fixture(scope="module")
 def tokenizer():
     """The embedded SmolLM2 tokenizer (with its chat template)."""
-    from graphllm.models.embedded import load_tokenizer
+    from graphllm.embedded import load_tokenizer
 
     return load_tokenizer()
 

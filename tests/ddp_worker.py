@@ -7,9 +7,9 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+from graphllm.embedded import load_tokenizer
 from graphllm.experiment import accelerator_from_env
 from graphllm.models.build import Recipe, build_model
-from graphllm.models.embedded import load_tokenizer
 from graphllm.models.llm import tiny_llm
 from graphllm.train import TrainConfig, train
 

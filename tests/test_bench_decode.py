@@ -8,9 +8,9 @@ import pytest
 
 from graphllm.bench import decode
 from graphllm.bench.decode import _interleaved
-from graphllm.bench.decode_report import Row, format_table, load_result, to_json
 from graphllm.errors import GraphLLMError
 from graphllm.inference.speculative import SpeculationStats
+from graphllm.results.decode import Row, format_table, load_result, to_json
 
 
 def test_each_method_reports_its_median_round_and_whether_it_matches(monkeypatch):

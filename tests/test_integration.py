@@ -107,7 +107,7 @@ def test_generate_command_answers_about_a_graph_file(tmp_path, smollm2, capsys):
 
 def test_bench_decode_measures_us_and_transformers_in_one_run(smollm2):
     from graphllm.bench.decode import bench_decode
-    from graphllm.bench.decode_report import format_table, ratios
+    from graphllm.results.decode import format_table, ratios
 
     result = bench_decode(prompts=2, max_new_tokens=12, batch_sizes=(1, 2), drafts=("ngram",), shapes=("1,1,3,1,1",),
                           log=lambda msg: None)

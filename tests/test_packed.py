@@ -125,12 +125,12 @@ def test_decoding_gives_the_same_tokens_packed_or_not():
     from graphllm.data.collate import GraphCollator
     from graphllm.data.graphqa import GraphQAConfig, to_data
     from graphllm.data.graphqa import generate as generate_graphqa
+    from graphllm.embedded import load_tokenizer
     from graphllm.inference.config import GenerationConfig, TreeShape
     from graphllm.inference.drafts import make_draft
     from graphllm.inference.generate import generate
     from graphllm.inference.speculative import speculative_generate
     from graphllm.models.build import build_model, load_recipe
-    from graphllm.models.embedded import load_tokenizer
     from graphllm.models.llm import tiny_llm
 
     tokenizer = load_tokenizer()

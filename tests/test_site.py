@@ -134,7 +134,7 @@ def test_leaderboard_says_when_a_run_trained_one_model_per_task():
 
 
 def _decode_run(date: str, device: str) -> dict:
-    from graphllm.bench.decode_report import Row
+    from graphllm.results.decode import Row
 
     rows = [Row("ours: plain greedy", 8, tokens=630, seconds=12.0, prompt_seconds=5.0, passes=96),
             Row("ours: feature tree 2,2,1,1", 8, tokens=630, seconds=8.0, per_pass=3.4, passes=40, prompt_seconds=5.0,
@@ -148,7 +148,7 @@ def _decode_run(date: str, device: str) -> dict:
 
 
 def test_decoding_page_shows_every_bench_run_newest_first(tmp_path, monkeypatch):
-    from graphllm.bench.decode_report import to_json
+    from graphllm.results.decode import to_json
     from graphllm.site.build import build_site
 
     runs = tmp_path / "results" / "decode"

@@ -25,7 +25,6 @@ from pathlib import Path
 import torch
 import transformers
 
-from graphllm.bench.decode_report import Row
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa.long_answers import long_answer_prompts
 from graphllm.devices import resolve_device, resolve_dtype, synchronize
@@ -36,6 +35,7 @@ from graphllm.inference.generate import generate
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
+from graphllm.results.decode import Row
 
 CPU = torch.device("cpu")
 

@@ -19,9 +19,10 @@ from contextlib import nullcontext
 import torch
 
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+from graphllm.data.graphqa.answers import parse_value, reference_value
 from graphllm.devices import resolve_device, synchronize
-from graphllm.evaluate import evaluate, majority_baseline, parse_value, reference_value
-from graphllm.models.embedded import SMOLLM2, cache_dir
+from graphllm.embedded import SMOLLM2, cache_dir
+from graphllm.evaluate import evaluate, majority_baseline
 
 FEATURES = 20  # one-hot node index; GraphQA graphs have at most 19 nodes
 

@@ -7,20 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from graphllm.cli.options import DEVICE_HELP, device_type
 from graphllm.errors import GraphLLMError
-
-# (here, not in graphllm.devices: importing that imports torch, which `graphllm catalog` must not wait for)
-DEVICE_HELP = "cpu, cuda, cuda:N or auto (default: auto, the GPU when torch sees one)"
-
-
-def device_type(text: str):
-    """`--device`: checked while the command line is parsed, before minutes go into loading a model."""
-    from graphllm.devices import DeviceError, resolve_device
-
-    try:
-        return resolve_device(text)
-    except DeviceError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _bench_links(args) -> int:

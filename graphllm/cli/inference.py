@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphllm.cli.experiments import DEVICE_HELP, device_type
+from graphllm.cli.options import DEVICE_HELP, device_type
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
              "into three, as in SpecInfer). Greedy decoding verifies only the nodes expected to pay for their cost, "
@@ -160,8 +160,8 @@ def _distill_features(args, model, recipe, tokenizer) -> int:
 
 def _bench_decode(args) -> int:
     from graphllm.bench.decode import bench_decode
-    from graphllm.bench.decode_report import format_table, to_json
     from graphllm.fileio import atomic_write_text
+    from graphllm.results.decode import format_table, to_json
 
     if args.repeats < 1:
         print(f"error: --repeats must be at least 1, not {args.repeats}", file=sys.stderr)

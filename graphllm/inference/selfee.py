@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
-from graphllm.evaluate import parse_value, reference_value
+from graphllm.data.graphqa.answers import parse_value, reference_value
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate
 

@@ -8,12 +8,12 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
 from graphllm.models.bridges import BRIDGES
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.graph_llm import GraphLLM
 from graphllm.models.llm import LLMShape
-from graphllm.train import TrainConfig
 
 RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from graphllm.models.embedded import SMOLLM2, ModelFilesError, cache_dir, load_tokenizer, smollm2_gguf
+from graphllm.embedded import SMOLLM2, ModelFilesError, cache_dir, load_tokenizer, smollm2_gguf
 
 TINY_ARCHS = ("llama", "qwen2", "opt", "gpt2", "bloom")
 

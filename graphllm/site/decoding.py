@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphllm.bench.decode_report import PLAIN, Row, costs_text, load_result, per_pass_text, ratio_text, ratios
+from graphllm.results.decode import PLAIN, Row, costs_text, load_result, per_pass_text, ratio_text, ratios
 
 _OUTPUT = {True: "= plain", False: "**differs**", None: "reference"}
 

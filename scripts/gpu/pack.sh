@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=.venv/bin/python
-GGUF=$($PY -c "from graphllm.models.embedded import smollm2_gguf; print(smollm2_gguf())")
+GGUF=$($PY -c "from graphllm.embedded import smollm2_gguf; print(smollm2_gguf())")
 DRAFT=${DRAFT:-runs/feature-draft-zero-shot}
 grep -qx "/.gpu/" .git/info/exclude 2>/dev/null || { mkdir -p .git/info; echo "/.gpu/" >> .git/info/exclude; }
 rm -rf .gpu/one .gpu/two && mkdir -p .gpu/one/wheels .gpu/two

@@ -12,7 +12,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from graphllm.models.embedded import cache_dir, minilm_dir
+from graphllm.embedded import cache_dir, minilm_dir
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 

@@ -1,0 +1,122 @@
+"""The package's shape: no import cycles, no upward imports between parts, no module past ~400 lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import REPO
+
+PACKAGE = REPO / "graphllm"
+MAX_LINES = 400
+# What each part must not import: the parts built on it (so a library part never reaches the CLI, and the
+# site, which only reads results, never a benchmark or the training loop).
+FORBIDDEN = {
+    "graphllm.catalog": ("graphllm.models", "graphllm.inference", "graphllm.site", "graphllm.cli", "graphllm.bench",
+                         "graphllm.experiment", "graphllm.train"),
+    "graphllm.links": ("graphllm.models", "graphllm.inference", "graphllm.site", "graphllm.cli", "graphllm.bench"),
+    "graphllm.data": ("graphllm.models", "graphllm.inference", "graphllm.site", "graphllm.cli", "graphllm.bench",
+                      "graphllm.experiment", "graphllm.train", "graphllm.evaluate"),
+    "graphllm.models": ("graphllm.inference", "graphllm.site", "graphllm.cli", "graphllm.bench",
+                        "graphllm.experiment", "graphllm.train", "graphllm.evaluate"),
+    "graphllm.results": ("graphllm.",),  # a leaf: everything reads it, it reads nothing of ours but errors
+    "graphllm.site": ("graphllm.cli", "graphllm.bench", "graphllm.experiment", "graphllm.train",
+                      "graphllm.inference", "graphllm.models"),
+    "graphllm.inference": ("graphllm.site", "graphllm.cli", "graphllm.bench", "graphllm.experiment"),
+}
+ALLOWED_IN_LEAVES = ("graphllm.errors", "graphllm.fileio")
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _imports(path: Path, name: str, modules: dict[str, Path]) -> set[str]:
+    """Every graphllm module `path` imports, at the top or inside a function (a lazy import is still a tie)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names]
+        else:
+            continue
+        out |= {t for t in targets if t in modules and t != name}
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules()
+    return {name: _imports(path, name, modules) for name, path in modules.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each a cycle of imports."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _is_package_face(name: str, other: str) -> bool:
+    """A package's __init__ importing its own submodules (a registry filling itself) is not a cycle of parts."""
+    return other.startswith(name + ".") or name.startswith(other + ".")
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    without_faces = {name: {o for o in deps if not _is_package_face(name, o)} for name, deps in graph.items()}
+    assert _cycles(without_faces) == []
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_upward_imports():
+    wrong = []
+    for name, deps in _graph().items():
+        for part, forbidden in FORBIDDEN.items():
+            if name == part or name.startswith(part + "."):
+                wrong += [(name, d) for d in deps if d.startswith(forbidden) and d not in ALLOWED_IN_LEAVES
+                          and not d.startswith(part)]
+    assert wrong == []
+
+
+def test_no_module_past_400_lines():
+    long = {str(path.relative_to(REPO)): n for path in PACKAGE.rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
