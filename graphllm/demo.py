@@ -55,7 +55,7 @@ def run_demo(steps: int | None = None) -> int:
         label = "evaluating" if default_steps is None else f"training {overrides['steps']} steps and evaluating"
         print(f"[3/5] {recipe} ({index}/{len(METHODS)}): {label} ...", flush=True)
         result = run(recipe, TASKS, data, paths.REPO_ROOT / "runs" / f"demo-{recipe}", llm=llm, tokenizer=tokenizer,
-                     train_overrides=overrides, progress=True, results_dir=paths.results_dir())
+                     train_overrides=overrides, progress=True, results_dir=paths.local_results_dir())
         results.append(result)
 
     site = build_site(strict=True)

@@ -26,6 +26,12 @@ def results_dir() -> Path:
     return Path(os.environ.get("GRAPHLLM_RESULTS", REPO_ROOT / "results"))
 
 
+def local_results_dir() -> Path:
+    """Results of runs made in this checkout (`make demo` among them): untracked, shown on a locally built site
+    beside the published ones in results/. $GRAPHLLM_LOCAL_RESULTS overrides."""
+    return Path(os.environ.get("GRAPHLLM_LOCAL_RESULTS", REPO_ROOT / "runs" / "results"))
+
+
 def link_report() -> Path:
     """A `graphllm links check --json` report the site shows as link health: $GRAPHLLM_LINK_REPORT, else
     results/links/report.json (absent: the site shows no health marks)."""

@@ -56,7 +56,7 @@ def on_files(files: Files, config) -> Files:
         add(f"assets/stats/{key}.svg", draw(catalog))
         figures[key] = f"assets/stats/{key}.svg"
     add("stats.md", pages.stats_page(catalog, figures))
-    results = leaderboard.load_results(paths.results_dir())
+    results = leaderboard.load_results(paths.results_dir()) + leaderboard.load_results(paths.local_results_dir())
     result_figures = {}
     for key, svg in leaderboard.figures(results).items():
         add(f"assets/leaderboard/{key}.svg", svg)
