@@ -2,15 +2,13 @@
 
 With grouped-query attention (SmolLM2: 9 query heads, 3 key/value heads) and an explicit mask, transformers'
 SDPA path repeats every cached key and value once per group before calling the kernel (`repeat_kv`) -- a full
-copy of the cache per layer and pass. A token tree always comes with a mask, so on SmolLM2 with a 900-token
-prompt that copy made a 4-token verification pass 1.63x the cost of a one-token step instead of 1.40x.
+copy of the cache per layer and pass. A token tree always comes with a mask, so with a long prompt that copy
+is a large part of what a verification pass costs beyond a one-token step.
 Instead, the g query heads that share a key/value head are stacked along the query axis, each with its copy of
 the mask: query [B, H, q, D] -> [B, H_kv, g*q, D], one SDPA per key/value head (transformers does this for
-one-token steps, `pack_gqa`), so that each key/value head meets all its queries in one kernel call. Timed
-over 30 layers of random keys and values (8 rows of 917 slots, so out of the CPU's caches), a 4-token block took
-1.37 ms a layer with torch's own broadcast (`enable_gqa=True`) and 1.15 ms stacked, against 0.87 ms for a
-one-token step; SmolLM2's whole verification pass at batch 8 went 121.5 -> 117.4 ms (2-core Xeon). Each query
-row's arithmetic is unchanged (the outputs matched bit for bit). This function stacks whenever there is
+one-token steps, `pack_gqa`), so that each key/value head meets all its queries in one kernel call; this also
+beat torch's own broadcast (`enable_gqa=True`) where it was timed (the benchmark notes of the docs). Each query
+row's arithmetic is unchanged (the outputs match bit for bit). This function stacks whenever there is
 something to save and is transformers' own SDPA function everywhere else (training included: with gradients it
 always defers, so nothing changes for the backward pass).
 """
@@ -90,8 +88,8 @@ def _switched(model):
 def grouped_sdpa(*modules: torch.nn.Module | None):
     """Run the transformers models in `modules` that use SDPA with `sdpa_grouped` inside the block, and give each
     its own implementation back afterwards (models on other implementations, that cannot switch, or that an
-    outer block switched are left alone). Drafts too: the feature draft's tree steps (4 slots at batch 8, over
-    a 922-slot cache) took 25.2 ms a pass with transformers' `repeat_kv`, 19.6 ms grouped (2-core AMD EPYC)."""
+    outer block switched are left alone). Drafts too: the feature draft's tree steps gain as the target's
+    passes do."""
     with ExitStack() as stack:
         for module in modules:
             if module is not None:

@@ -25,9 +25,9 @@ import torch
 
 from graphllm.inference.tree import TokenTree
 
-# t(B, n) in one-token steps at batch 1, from bench decode's pass costs of SmolLM2-135M on a 2-core AMD EPYC:
-# a step at batch 8 is about 1.8 steps at batch 1, a 4-token pass at batch 8 about 1.4 steps at batch 8, an
-# 8-token pass at batch 1 about 1.2 steps.
+# t(B, n) in one-token steps at batch 1: the shape of `graphllm bench decode`'s pass costs of SmolLM2-135M on a
+# 2-core CPU (a batch-8 step costs more than one at batch 1, a wide pass more than a step, both far less than
+# in proportion). Only a starting point: the fit replaces it with the machine's own passes.
 PRIOR = (0.75, 0.13, 0.03)
 _PRIOR_POINTS = ((1, 1), (1, 4), (1, 8), (8, 1), (8, 2), (8, 4))
 
@@ -86,8 +86,8 @@ class TreeBudget:
         self.accepted = self.predicted = prior_tokens  # pseudo-counts: calibration starts at 1
         # Every `explore_every`-th tree is verified whole (0: never). A budget that only ever sees passes of one width
         # cannot tell the cost of a row from the cost of a node (at width 2 both features are B), so it extrapolates
-        # from its prior and can stay at that width for good: on a 2-core AMD EPYC at batch 8 it verified 2 nodes a
-        # pass (1.78 tokens per pass, 1.0x plain greedy) where whole 1,1,1 chains gave 2.85 and 1.22x.
+        # from its prior and can stay at that width for good (it did, at batch 8: 2 nodes a pass where whole
+        # chains gave far more tokens per pass; the benchmark notes of the docs have the figures).
         self.explore_every = explore_every
         self.chosen = 0
 

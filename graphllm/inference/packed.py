@@ -2,20 +2,16 @@
 
 A decoding pass multiplies a handful of rows (one token, or a token tree) by every weight matrix of the model.
 MKL's `sgemm`, which `F.linear` calls on the CPU, is fast for one row and for many, but on some CPUs not for
-2-64 rows: on a 2-core AMD EPYC, SmolLM2's 576x1536 projection took 98 us for one row, 174 us for two and
-267 us for four, and its 49,152-row LM head 8.8 ms for one row and 18.5 ms for two -- so a verification pass
-over 2 tokens cost 1.52 one-token steps, and speculation could not pay for itself. oneDNN on weights
-reordered once into its blocked layout (what PyTorch's inductor does for frozen CPU models) takes 112, 109
-and 122 us, and 4.3 ms for the head at one or two rows: the cost stays close to reading the weights once.
-Measured on SmolLM2-135M with a 917-token prompt: a one-token step 60.7 -> 49.4 ms, a 4-token pass
-1.66 -> 1.19 steps.
+2-64 rows: a pass over a few tokens then costs far more than a one-token step, and speculation cannot pay for
+itself. oneDNN on weights reordered once into its blocked layout (what PyTorch's inductor does for frozen CPU
+models) keeps the cost close to reading the weights once, whatever the row count.
 
-Other CPUs rank them otherwise: on a 2-core Intel Xeon (AVX-512), MKL took 12 and 10 us for one and two rows of
-the 576x576 projection where oneDNN took 24 and 31, and plain greedy decoding at batch 1 ran 1.25x faster on
-MKL, while from 4 rows of the LM head on oneDNN won (8.9 -> 4.4 ms at 4 rows, 14.4 -> 5.5 ms at 8). So for up to
-`CALIBRATED_ROWS` rows the two are timed once per weight shape and row count (rounded up to a power of two) on
-the machine itself, and MKL kept for the process where it is clearly faster; above that oneDNN won for every
-weight on both (and tiny weights, see `CALIBRATED_SIZE`, run on it untimed).
+Other CPUs rank the two otherwise (on some, MKL is faster for one or two rows of the small projections while
+oneDNN wins on the LM head from a few rows on). So for up to `CALIBRATED_ROWS` rows the two are timed once per
+weight shape and row count (rounded up to a power of two) on the machine itself, and MKL kept for the process
+where it is clearly faster; above that oneDNN won on every CPU measured (and tiny weights, see
+`CALIBRATED_SIZE`, run on it untimed). The figures per CPU are in the benchmark notes of the docs
+(`graphllm bench decode` reports the packed and unpacked plain greedy side by side).
 
 Inside `packed_linears(...)`, every `nn.Linear` of the given modules runs on a packed copy of its weight when
 no gradient is needed, the input is float32 on the CPU, it has at most `MAX_ROWS` rows (longer prompts run

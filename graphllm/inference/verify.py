@@ -8,7 +8,7 @@ Sampling must leave the target distribution p unchanged:
   them in turn, accept child x with probability min(1, p(x)/q(x)), and after each rejection replace p by the
   residual max(p - q, 0), renormalised;
 - children chosen deterministically (top-k, n-gram, merged trees), where that ratio rule is biased
-  (DESIGN.md): accept child x with probability p(x) and, after a rejection, set p(x) = 0 and renormalise.
+  (docs/architecture.md): accept child x with probability p(x) and, after a rejection, set p(x) = 0 and renormalise.
 Either way, when every child is rejected (or there is none) the bonus token is sampled from what is left of p.
 """
 

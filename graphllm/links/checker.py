@@ -1,8 +1,8 @@
 """The online half of the crawler: one asyncio event loop, one libcurl client (`curl.py`), polite per host.
 
-Why async: on the 2-core reference machine a 64-thread `requests` pool tops out near 850 links/s
-(the GIL, not the network, is the limit), while an event loop gets close to the floor that per-host limits
-and latency set (DESIGN.md). `requests` stays the client for the update script's API calls.
+Why async: a thread pool of `requests` is bound by the GIL, not by the network, while an event loop gets close
+to the floor that per-host limits and latency set (`graphllm bench links` measures both; figures on the
+Benchmarks page of the docs). `requests` stays the client for the update script's API calls.
 
 Per URL: HEAD first, GET when HEAD is refused or unreliable; redirects followed by hand so every hop is
 evidence; retries with exponential backoff for 5xx, 429, resets and timeouts, honouring Retry-After up

@@ -2,8 +2,9 @@
 
 Graph soft tokens go where the question's turn starts (peft's graph-independent prompts first); a prefix
 goes in as the KV cache the text attends to, with the attention mask extended by the prefix length and the
-text's position ids shifted past it (DESIGN.md: peft's prefixes cannot depend on the input, so the cache is
-built here). Without an encoder and bridge this is the plain LLM, which is how the text-only baselines run.
+text's position ids shifted past it (peft's prefixes cannot depend on the input, so the cache is built here;
+see "From a graph to an answer" in docs/architecture.md). Without an encoder and bridge this is the plain LLM,
+which is how the text-only baselines run.
 """
 
 from __future__ import annotations

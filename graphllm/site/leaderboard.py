@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-# GraphToken with a frozen PaLM 2-S, as published (DESIGN.md). Not comparable run for run: another LLM,
+# GraphToken with a frozen PaLM 2-S, as published (Perozzi et al. 2024, "Let Your Graph Do the Talking: Encoding
+# Structured Data for LLMs", arXiv 2402.05862). Not comparable run for run: another LLM,
 # another GraphQA sample; shown as the reference point the field quotes.
 GRAPHTOKEN_PALM2 = {"node_count": 0.996, "edge_count": 0.426, "cycle_check": 0.956, "triangle_counting": 0.348,
                     "node_degree": 0.962, "connected_nodes": 0.264, "reachability": 0.932, "edge_existence": 0.738,

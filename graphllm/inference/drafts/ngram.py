@@ -80,10 +80,10 @@ class NGramDraft(Draft):
 
     def __init__(self, max_n: int = 3, min_n: int | None = None, short_length: int | None = 1) -> None:
         # A one-token match is mostly chance: on SmolLM2's long answers it got fewer tokens accepted per pass
-        # than it cost in tree size (bench decode: 1.01x with one-token matches, 1.10x without). Shorter matches
-        # than `max_n` propose `short_length` tokens: on the bench's answers a full 3-token match had its next
-        # 1..6 tokens accepted 57%, 45%, 33%, 31%, 31%, 30% of the time (copying, once started, goes on), a
-        # 2-token match only 39%, 20%, 16%, ..., and on a CPU every extra tree token costs 5-20% of a pass.
+        # than it cost in tree size (`graphllm bench decode`, with and without one-token matches). Shorter
+        # matches than `max_n` propose `short_length` tokens: once a full match starts copying, copying goes
+        # on, while a shorter match's later tokens are rarely right, and every extra tree token costs a share
+        # of a pass.
         min_n = min(2, max_n) if min_n is None else min_n
         if not 1 <= min_n <= max_n:
             raise ValueError(f"the n-gram lengths must satisfy 1 <= min <= max, not {min_n}..{max_n}")
