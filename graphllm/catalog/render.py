@@ -55,6 +55,8 @@ def render_item(entry: Entry, listed: set[str] | None = None) -> str:
     if entry.description and main.kind != "paper":
         parts = [entry.description.rstrip(".")]
     description = ", ".join(parts) + "."
+    if not description.startswith("arXiv"):  # awesome-lint: a description starts a sentence ("Preprint 2024.")
+        description = description[:1].upper() + description[1:]
     listed.add(_url_key(main.url))
     extras = []
     for link in entry.links:

@@ -191,7 +191,7 @@ def parse_venue(raw: str) -> Venue:
     Handles "NeurIPS'24 D&B", "TKDE‘23", "WSDM '25", "EACL'24'", "ACL 2024", "EMNLP23",
     "BCB 19", "arXiv 2024.10", "preprint 2024", "ICML 2023 Workshop on Computational Biology".
     """
-    text = straighten(raw).strip("* ")
+    text = straighten(raw.replace("_", " ")).strip("* ")  # "arXiv_2023.09" is "arXiv 2023.09"
     if text.casefold() in _PREPRINT:
         return Venue("arXiv")
     match = re.fullmatch(r"(?i)(?:arxiv|preprint)[\s,]+((?:19|20)?\d{2})(?:\.(\d{1,2}))?", text)

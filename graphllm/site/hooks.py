@@ -27,7 +27,11 @@ def on_config(config):
     except GraphLLMError as exc:
         raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
     _state["catalog"], _state["upstreams"] = catalog, upstreams
-    config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}, {"Decoding speed": "decoding.md"}])
+    guide = [{"Architecture": "architecture.md"}, {"The catalog": "catalog.md"}, {"Link checker": "links.md"},
+             {"Experiments": "experiments.md"}, {"Inference": "inference.md"}, {"Benchmarks": "benchmarks.md"},
+             {"Benchmark notes": "benchmark-notes.md"}, {"On a GPU": "gpu.md"}]
+    config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}, {"Decoding speed": "decoding.md"},
+                                              {"Guide": guide}])
     return config
 
 
