@@ -215,3 +215,8 @@ def test_one_name_and_a_close_title_are_one_paper_but_a_shared_name_alone_is_not
     assert not same_named_paper("Survey: A Roadmap", "Survey: A Roadmap of Graphs")  # too short to tell
     titles = [e.title for e in load_catalog(CATALOG).entries()]
     assert sum(t.startswith("GreaseLM") for t in titles) == 1 and sum(t.startswith("GraphFM") for t in titles) == 2
+
+
+def test_the_readme_states_the_count_validate_prints():
+    readme = (CATALOG.parent / "README.md").read_text(encoding="utf-8")
+    assert f"**{UNIQUE_ENTRIES:,} unique entries**" in readme
