@@ -1,42 +1,24 @@
 """Drafts for speculative decoding, by name: `make_draft("early-exit:4")`, `make_draft("ngram+early-exit")`.
 
-`distilled[:DIR]` loads a draft trained with `graphllm distill` (default: the `draft/` folder of the run),
-`feature[:DIR]` one trained with `graphllm distill --draft feature` (default: the run's `feature-draft/`)."""
+Every module of this package is imported here, and each draft module registers itself
+(`registry.register_draft`): `DRAFTS` names them in the order of their modules, for the command line."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.drafts.early_exit import EarlyExitDraft
 from graphllm.inference.drafts.merged import MergedDraft
 from graphllm.inference.drafts.ngram import NGramDraft
+from graphllm.inference.drafts.registry import REGISTRY
 
-DRAFTS = ("early-exit", "ngram", "distilled", "feature")
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
-
-def _one(name: str, argument: str, target, recipe, run_dir: Path | None) -> Draft:
-    if name == "distilled":
-        from graphllm.inference.drafts.distilled import DistilledDraft, load_draft
-
-        if target is None:
-            raise ValueError("the distilled draft needs the target model")
-        if not argument and run_dir is None:
-            raise ValueError("say where the distilled draft is: distilled:DIR")
-        return DistilledDraft(load_draft(target, recipe, Path(argument) if argument else Path(run_dir) / "draft"))
-    if name == "feature":
-        from graphllm.inference.drafts.feature import FeatureDraft, load_feature_draft
-
-        if target is None:
-            raise ValueError("the feature draft needs the target model")
-        if not argument and run_dir is None:
-            raise ValueError("say where the feature draft is: feature:DIR")
-        folder = Path(argument) if argument else Path(run_dir) / "feature-draft"
-        return FeatureDraft(load_feature_draft(target.llm, folder))
-    if argument and not argument.isdigit():
-        raise ValueError(f"{name} takes a whole number after ':', not {argument!r}")
-    draft = EarlyExitDraft if name == "early-exit" else NGramDraft
-    return draft(int(argument)) if argument else draft()
+DRAFTS = tuple(REGISTRY)
 
 
 def parse_draft_spec(spec: str) -> list[tuple[str, str]]:
@@ -45,17 +27,27 @@ def parse_draft_spec(spec: str) -> list[tuple[str, str]]:
     parts = []
     for part in spec.split("+"):
         name, _, argument = part.strip().partition(":")
-        if name not in DRAFTS:
-            raise ValueError(f"unknown draft {name!r}; choose from {', '.join(DRAFTS)} (join several with +)")
+        if name not in REGISTRY:
+            raise ValueError(f"unknown draft {name!r}; choose from {', '.join(REGISTRY)} (join several with +)")
         parts.append((name, argument))
     return parts
 
 
 def make_draft(spec: str, target=None, recipe=None, run_dir: Path | None = None) -> Draft:
-    """`name[:argument]`, several joined by `+` for a merged tree: early-exit:K (layers, default 4),
-    ngram:N (longest match, default 3), distilled[:DIR], feature[:DIR]."""
-    parts = [_one(name, argument, target, recipe, run_dir) for name, argument in parse_draft_spec(spec)]
+    """`name[:argument]`, several joined by `+` for a merged tree (see `usage()` for the names)."""
+    parts = []
+    for name, argument in parse_draft_spec(spec):
+        entry = REGISTRY[name]
+        if entry.needs_target and target is None:
+            raise ValueError(f"the {name} draft needs the target model")
+        parts.append(entry.build(argument, target, recipe, run_dir))
     return parts[0] if len(parts) == 1 else MergedDraft(parts)
 
 
-__all__ = ["DRAFTS", "Draft", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft", "parse_draft_spec"]
+def usage() -> str:
+    """One line per registered draft, for `--help`."""
+    return "; ".join(entry.usage for entry in REGISTRY.values())
+
+
+__all__ = ["DRAFTS", "Draft", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft", "parse_draft_spec",
+           "usage"]

@@ -1,6 +1,6 @@
 """What every draft does: propose a token tree from the current decoding state.
 
-A draft is one small module behind this interface, found through `graphllm.inference.drafts.DRAFTS`.
+A draft is one small module behind this interface, registered by name in `graphllm.inference.drafts.registry`.
 Drafts that run a model grow their tree with `grow_tree`: one forward pass per depth over the newest
 nodes, each node seeing the committed context and its own ancestors.
 """
@@ -99,3 +99,10 @@ def grow_tree(forward: Forward, roots: list[int], next_position: torch.Tensor, s
         probs = torch.zeros(len(roots), builder.size(0), fed_probs.shape[-1], device=device)
         probs[:, : fed_probs.shape[1]] = fed_probs
     return builder.build(device, sampled=sampled, draft_probs=probs)
+
+
+def whole_number(name: str, argument: str) -> int:
+    """The `K` of `name:K`, or a ValueError that says what was wrong."""
+    if not argument.isdigit():
+        raise ValueError(f"{name} takes a whole number after ':', not {argument!r}")
+    return int(argument)

@@ -20,6 +20,7 @@ from graphllm.fileio import atomic_write_text
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.drafts.early_exit import decoder_layers
+from graphllm.inference.drafts.registry import register_draft
 from graphllm.inference.state import DecodeState
 from graphllm.inference.tree import TokenTree
 from graphllm.models.build import Recipe, build_model
@@ -118,3 +119,11 @@ class DistilledDraft(Draft):
     def select_rows(self, keep: list[int]) -> None:
         self.state.select_rows(keep)
         self.roots = [self.roots[i] for i in keep]
+
+
+@register_draft("distilled", "distilled[:DIR]  a small copy with its own bridge, trained by `graphllm distill` "
+                "(default: the run's draft/)", needs_target=True)
+def _build(argument: str, target, recipe, run_dir) -> DistilledDraft:
+    if not argument and run_dir is None:
+        raise ValueError("say where the distilled draft is: distilled:DIR")
+    return DistilledDraft(load_draft(target, recipe, Path(argument) if argument else Path(run_dir) / "draft"))

@@ -13,7 +13,8 @@ import torch
 from torch import nn
 
 from graphllm.inference.config import GenerationConfig, TreeShape
-from graphllm.inference.drafts.base import Draft, grow_tree
+from graphllm.inference.drafts.base import Draft, grow_tree, whole_number
+from graphllm.inference.drafts.registry import register_draft
 from graphllm.inference.state import DecodeState
 from graphllm.inference.tree import TokenTree
 from graphllm.models.llm import LLMShape
@@ -63,3 +64,8 @@ class EarlyExitDraft(Draft):
             tree = grow_tree(forward, roots, state.next_position, shape, config, generator)
         state.truncate(committed, layers=self.layers)
         return tree
+
+
+@register_draft("early-exit", "early-exit:K  the target's first K layers, sharing its cache and prefix (default 4)")
+def _build(argument: str, target, recipe, run_dir) -> EarlyExitDraft:
+    return EarlyExitDraft(whole_number("early-exit", argument)) if argument else EarlyExitDraft()

@@ -32,6 +32,7 @@ from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import filled_layers, growable_cache, scatter_row, select_rows
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
+from graphllm.inference.drafts.registry import register_draft
 from graphllm.inference.state import DecodeState, mostly_padding
 from graphllm.inference.tree import TokenTree
 from graphllm.models.llm import LLMShape, cache_argument
@@ -250,3 +251,12 @@ class FeatureDraft(Draft):
         self.mask = self.mask[index]
         if self.waiting is not None:
             self.waiting = tuple(None if t is None else t[index] for t in self.waiting)
+
+
+@register_draft("feature", "feature[:DIR]  one layer reading the target's hidden states (EAGLE), trained by "
+                "`graphllm distill --draft feature` (default: the run's feature-draft/)", needs_target=True)
+def _build(argument: str, target, recipe, run_dir) -> FeatureDraft:
+    if not argument and run_dir is None:
+        raise ValueError("say where the feature draft is: feature:DIR")
+    folder = Path(argument) if argument else Path(run_dir) / "feature-draft"
+    return FeatureDraft(load_feature_draft(target.llm, folder))

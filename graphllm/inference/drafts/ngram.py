@@ -16,7 +16,8 @@ from __future__ import annotations
 import torch
 
 from graphllm.inference.config import GenerationConfig, TreeShape
-from graphllm.inference.drafts.base import Draft
+from graphllm.inference.drafts.base import Draft, whole_number
+from graphllm.inference.drafts.registry import register_draft
 from graphllm.inference.state import DecodeState
 from graphllm.inference.tree import TokenTree, TreeBuilder
 
@@ -111,3 +112,8 @@ class NGramDraft(Draft):
             for n, path in found:
                 self.rates.observe(n, path, committed)
         self._proposed = []
+
+
+@register_draft("ngram", "ngram:N  prompt lookup: continue the longest match of up to N tokens (default 3)")
+def _build(argument: str, target, recipe, run_dir) -> NGramDraft:
+    return NGramDraft(whole_number("ngram", argument)) if argument else NGramDraft()
