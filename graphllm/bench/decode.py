@@ -123,8 +123,7 @@ def _interleaved(methods: list[tuple[Row, Callable, SpeculationStats | None]], b
             row.seconds = sorted(times)[len(times) // 2]
             row.tokens = sum(len(o) for o in out)
             row.same = out == outputs[0]
-            # A tree budget that found speculation too dear on a busy CPU verifies no draft token: one per pass.
-            row.per_pass = stats.mean_accepted if stats is not None and stats.steps else None
+            row.per_pass = stats.mean_accepted if stats is not None and stats.accepted else None
     methods[0][0].same = None
 
 
