@@ -20,7 +20,7 @@ from graphllm.errors import GraphLLMError
 from graphllm.evaluate import evaluate, majority_baseline
 from graphllm.fileio import atomic_write_text
 from graphllm.models.build import Recipe, build_model, load_recipe
-from graphllm.train import History, load_trainable, train
+from graphllm.train import History, load_trainable, seed_everything, train
 
 
 @dataclass
@@ -99,12 +99,13 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     run_dir = Path(run_dir)
     accelerator = accelerator_from_env()
     llm, tokenizer = _llm(llm_name, llm, tokenizer, accelerator.device if accelerator is not None else device)
+    config = recipe.train_config(**(train_overrides or {})) if recipe.trains else None
+    seed = config.seed if config is not None else (train_overrides or {}).get("seed") or 0
+    seed_everything(seed)  # before the model is built: its new parts' initial weights follow from the seed
     model = build_model(recipe, llm)
     train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
-    config = None
-    if recipe.trains:
-        config = recipe.train_config(**(train_overrides or {}))
+    if config is not None:
         history = train(model, data.train, data.validation, train_collator, config, run_dir, resume=resume,
                         progress=progress, accelerator=accelerator)
     if accelerator is not None and not accelerator.is_main_process:
@@ -113,7 +114,8 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     atomic_write_text(run_dir / "recipe.json", recipe.model_dump_json(indent=2) + "\n")
     scores = evaluate(model, data.test, eval_collator, tokenizer, eval_batch_size, max_new_tokens, progress)
     result = {
-        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks, **_scored(scores, data),
+        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks, "seed": seed,
+        **_scored(scores, data),
         "train": None if config is None else {
             "config": asdict(config), "steps": history.step, "examples": history.examples,
             "seconds": history.seconds, "train_loss": history.train_loss, "val_loss": history.val_loss,

@@ -22,7 +22,7 @@ import torch
 
 from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_text
+from graphllm.fileio import atomic_save_tensors, atomic_torch_save, atomic_write_text
 
 
 class CheckpointError(GraphLLMError):
@@ -66,19 +66,12 @@ def batch_indices(n: int, batch_size: int, step: int, micro: int, accumulation: 
 
 
 def _save_checkpoint(model, optimizer, history: History, config: TrainConfig, out_dir: Path) -> None:
-    from safetensors.torch import save_file
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.trainable_parameters().items()}
-    tmp = out_dir / "trainable.safetensors.tmp"
-    save_file(weights, str(tmp))
-    tmp.replace(out_dir / "trainable.safetensors")
+    atomic_save_tensors(out_dir / "trainable.safetensors", model.trainable_parameters())
     state = {"optimizer": optimizer.state_dict(), "history": asdict(history), "torch_rng": torch.get_rng_state()}
     if torch.cuda.is_available() and torch.cuda.is_initialized():  # dropout on a GPU draws from its own generator
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
-    tmp = out_dir / "state.pt.tmp"
-    torch.save(state, tmp)
-    tmp.replace(out_dir / "state.pt")
+    atomic_torch_save(out_dir / "state.pt", state)
     atomic_write_text(out_dir / "train.json", json.dumps(asdict(config), indent=2) + "\n")
 
 
@@ -134,6 +127,16 @@ def validation_loss(model, examples, collator, batch_size: int) -> float:
         count += len(chunk)
     model.train()
     return total / max(count, 1)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's generators (every device): call it before a model is built, so that
+    its initial weights, and not only the data order, follow from the seed."""
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
 
 
 def train(model, train_examples: list, val_examples: list, collator, config: TrainConfig, out_dir: str | Path,

@@ -18,7 +18,6 @@ run goes on from its last epoch. Short enough to read in one sitting, like train
 from __future__ import annotations
 
 import hashlib
-import io
 import random
 import time
 from collections import Counter
@@ -29,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_bytes
+from graphllm.fileio import atomic_torch_save
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
@@ -237,9 +236,7 @@ def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistil
     state = {"weights": {k: v.detach().cpu() for k, v in draft.trainable_parameters().items()},
              "vocabulary": draft.vocabulary.cpu(), "optimizer": optimizer.state_dict(),
              "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": settings}
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_torch_save(path, state)
 
 
 def check_checkpoint(path: Path, config: FeatureDistillConfig) -> None:

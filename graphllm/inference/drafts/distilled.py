@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_text
+from graphllm.fileio import atomic_save_tensors, atomic_write_text
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.drafts.early_exit import decoder_layers
@@ -49,12 +49,8 @@ def build_draft_model(target: GraphLLM, recipe: Recipe | None, layers: int) -> G
 
 
 def save_draft(draft: GraphLLM, out_dir: Path, info: dict) -> None:
-    from safetensors.torch import save_file
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / (WEIGHTS + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in draft.trainable_parameters().items()}, str(tmp))
-    tmp.replace(out_dir / WEIGHTS)
+    atomic_save_tensors(out_dir / WEIGHTS, draft.trainable_parameters())
     atomic_write_text(out_dir / CONFIG, json.dumps(info, indent=2) + "\n")
 
 

@@ -27,7 +27,7 @@ from torch import nn
 from transformers import Cache, DynamicCache
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_text
+from graphllm.fileio import atomic_save_tensors, atomic_write_text
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import filled_layers, growable_cache, scatter_row, select_rows
 from graphllm.inference.config import GenerationConfig, TreeShape
@@ -102,14 +102,8 @@ class FeatureDraftModel(nn.Module):
 
 
 def save_feature_draft(model: FeatureDraftModel, out_dir: Path, info: dict) -> None:
-    from safetensors.torch import save_file
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.trainable_parameters().items()}
-    tensors["vocabulary"] = model.vocabulary.cpu()
-    tmp = out_dir / (WEIGHTS + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.replace(out_dir / WEIGHTS)
+    atomic_save_tensors(out_dir / WEIGHTS, {**model.trainable_parameters(), "vocabulary": model.vocabulary})
     atomic_write_text(out_dir / CONFIG, json.dumps(info, indent=2) + "\n")
 
 
