@@ -10,6 +10,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("GRAPHLLM_DATA", REPO.parent / "shared" / "data"))
 CATALOG = REPO / "catalog"
+FIXTURES = REPO / "tests" / "fixtures"  # small files of our own, shared by the tests of every part
 
 
 def require_tool(ok: bool, what: str) -> None:

@@ -7,9 +7,9 @@ import pytest
 from graphllm.catalog.importers import parse_all, parse_text
 from graphllm.catalog.upstreams import load_upstreams
 from graphllm.errors import CatalogError
-from tests.conftest import CATALOG
+from tests.conftest import CATALOG, FIXTURES
 
-LISTS = Path(__file__).parent / "fixtures" / "lists"
+LISTS = FIXTURES / "lists"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from graphllm.catalog.store import dump_yaml, load_catalog, read_catalog
 from graphllm.catalog.text import normalise_title, url_identity
 from graphllm.catalog.upstream import import_upstream, sync_upstream
 from graphllm.catalog.upstreams import load_upstreams
-from tests.conftest import CATALOG, run_cli
+from tests.conftest import CATALOG, FIXTURES, run_cli
 
 UNIQUE_ENTRIES = 1110  # stated in the README
 
@@ -144,7 +144,7 @@ def test_a_hand_edit_survives_a_reimport_and_a_sync(catalog_copy, shared_data, t
     path.write_text(dump_yaml(entries), encoding="utf-8")
     outcome = import_upstream(catalog_copy, shared_data)
     star = tmp_path / "README.md"
-    star.write_text((Path(__file__).parent / "fixtures" / "lists" / "star-annotated.md").read_text(), encoding="utf-8")
+    star.write_text((FIXTURES / "lists" / "star-annotated.md").read_text(), encoding="utf-8")
     sync_upstream(catalog_copy, str(star), shared_data)
     after = {e.id: e for e in load_catalog(catalog_copy).entries()}
     kept = after["talk-like-a-graph"]

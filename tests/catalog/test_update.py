@@ -25,7 +25,7 @@ from graphllm.catalog.upstream import sync_upstream
 from graphllm.catalog.validate import validate_catalog
 from graphllm.errors import CatalogError
 from tests.apiserver import ApiServer, atom_feed, atom_paper, repo_json, s2_json
-from tests.conftest import CATALOG, REPO, run_cli
+from tests.conftest import CATALOG, FIXTURES, REPO, run_cli
 
 FAST = {"backoff": 0.05, "timeout": 1.0, "retries": 2, "wait_cap": 5}
 
@@ -324,7 +324,7 @@ def test_sync_latest_fetches_every_configured_list_from_its_raw_url(server, shar
 def test_sync_dry_run_of_a_list_with_a_table_of_contents_link(catalog_copy):
     """`[Awesome ...](#awesome-graph-foundation-models-)` once crashed `sync --dry-run` with a ValidationError."""
     before = _snapshot(catalog_copy)
-    listing = Path(__file__).parent / "fixtures" / "lists" / "toc-link.md"
+    listing = FIXTURES / "lists" / "toc-link.md"
     result = run_cli("catalog", "sync", "--catalog", str(catalog_copy), "--from", str(listing), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "- new: `graphomega` GraphOmega: Foundation Models Read Graphs" in result.stdout
@@ -334,7 +334,7 @@ def test_sync_dry_run_of_a_list_with_a_table_of_contents_link(catalog_copy):
 
 def test_sync_of_a_star_annotated_list_reports_its_new_papers(catalog_copy):
     """A copy with `* ` bullets, escaped brackets and star counts once read as 0 entries and "no new entries"."""
-    listing = Path(__file__).parent / "fixtures" / "lists" / "star-annotated.md"
+    listing = FIXTURES / "lists" / "star-annotated.md"
     result = run_cli("catalog", "sync", "--catalog", str(catalog_copy), "--from", str(listing), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "awesome-graph-llm-with-stars: 3 read, 1 matched, 2 new" in result.stdout

@@ -14,12 +14,13 @@ from graphllm.data.graphqa import GraphQAConfig, generate, to_data
 from graphllm.data.tag import TagFormatError, explagraphs, scenegraphs, webqsp
 from graphllm.data.tag import to_data as tag_to_data
 from graphllm.data.tag.karate import karate_examples
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tag"
+TAG_FILES = FIXTURES / "tag"
 
 
 def test_explagraphs_reader():
-    graphs = explagraphs.read(FIXTURES / "explagraphs.tsv")
+    graphs = explagraphs.read(TAG_FILES / "explagraphs.tsv")
     assert [g.answer for g in graphs] == ["support", "counter"]
     first = graphs[0]
     assert first.node_texts == ["car-free centre", "less pollution", "better health", "city"]
@@ -29,7 +30,7 @@ def test_explagraphs_reader():
 
 
 def test_scenegraphs_reader():
-    graphs = scenegraphs.read(FIXTURES / "scenegraphs")
+    graphs = scenegraphs.read(TAG_FILES / "scenegraphs")
     assert [g.answer for g in graphs] == ["white", "yes", "cat"]
     assert graphs[0].node_texts[1].startswith("name: tree; attribute: tall, green")
     assert graphs[0].edges == [(0, 1), (2, 3), (1, 2)]
@@ -37,7 +38,7 @@ def test_scenegraphs_reader():
 
 
 def test_webqsp_reader():
-    graphs = webqsp.read(FIXTURES / "webqsp.jsonl")
+    graphs = webqsp.read(TAG_FILES / "webqsp.jsonl")
     assert graphs[0].answers == ["Portuguese Language"] and graphs[0].node_texts[0] == "Portugal"
     assert graphs[0].nodes == [0]  # the topic entity
     assert graphs[1].edge_texts[0] == "book.written_work.author"
@@ -45,7 +46,7 @@ def test_webqsp_reader():
 
 def _broken_copy(tmp_path: Path, name: str) -> Path:
     target = tmp_path / name
-    source = FIXTURES / name
+    source = TAG_FILES / name
     shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
     return target
 
@@ -101,7 +102,7 @@ def test_sentence_embeddings_are_cached_unit_vectors(encoder):
 
 
 def test_tag_to_data(encoder):
-    graph = explagraphs.read(FIXTURES / "explagraphs.tsv")[0]
+    graph = explagraphs.read(TAG_FILES / "explagraphs.tsv")[0]
     data = tag_to_data(graph, encoder)
     assert data.x.shape == (4, 384) and data.edge_attr.shape == (3, 384)
     assert data.edge_index.tolist() == [[0, 1, 3], [1, 2, 2]]
