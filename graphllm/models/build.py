@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
-from graphllm.models.bridges import BRIDGES
+from graphllm.models.bridges import REGISTRY as BRIDGES
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.graph_llm import GraphLLM
 from graphllm.models.llm import LLMShape
@@ -42,8 +42,8 @@ class Recipe(BaseModel):
 
     name: str
     description: str = ""
-    bridge: Literal["soft-tokens", "graph-prefix"] | None = None
-    bridge_options: dict = Field(default_factory=dict)
+    bridge: str | None = Field(default=None, description="a registered bridge (graphllm/models/bridges/)")
+    bridge_options: dict = Field(default_factory=dict, description="checked against the bridge's own options")
     gnn: dict = Field(default_factory=dict)
     include_graph_text: bool = False
     few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
@@ -54,6 +54,23 @@ class Recipe(BaseModel):
     lora: LoraOptions = Field(default_factory=LoraOptions)
     prompt: PromptOptions | None = None  # peft prompt learning on the text (no GNN)
     train: dict = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bridge_and_its_options(self):
+        if self.bridge is None:
+            if self.bridge_options:
+                raise ValueError("bridge_options given without a bridge")
+            return self
+        if self.bridge not in BRIDGES:
+            raise ValueError(f"unknown bridge {self.bridge!r}; choose from {', '.join(BRIDGES)}")
+        try:  # a typo is an error, not a default
+            BRIDGES[self.bridge].options.model_validate(self.bridge_options)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ValueError(f"bridge_options.{'.'.join(map(str, err['loc']))}: {err['msg']} "
+                             f"(the {self.bridge} bridge takes {', '.join(BRIDGES[self.bridge].options.model_fields)})"
+                             ) from None
+        return self
 
     @property
     def trains(self) -> bool:
@@ -82,7 +99,8 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         raise RecipeError(f"{path}: YAML syntax error: {exc}") from None
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise RecipeError(f"{path}: field {'.'.join(map(str, err['loc']))!r}: {err['msg']}") from None
+        where = f"field {'.'.join(map(str, err['loc']))!r}: " if err["loc"] else ""
+        raise RecipeError(f"{path}: {where}{err['msg'].removeprefix('Value error, ')}") from None
 
 
 def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
@@ -119,11 +137,8 @@ def _build_model(recipe: Recipe, llm, input_dim: int | None) -> GraphLLM:
     try:
         gnn_config = GNNConfig(**{**recipe.gnn, "input_dim": input_dim})
         encoder = GNNEncoder(gnn_config)
-        options = dict(recipe.bridge_options)
-        if recipe.bridge == "soft-tokens":
-            weight = base.get_input_embeddings().weight
-            options.setdefault("embed_scale", weight.detach().norm(dim=1).mean().item() / weight.shape[1] ** 0.5)
-        bridge = BRIDGES[recipe.bridge](gnn_config.hidden, shape, **options)
+        entry = BRIDGES[recipe.bridge]
+        bridge = entry.build(gnn_config.hidden, shape, base, entry.options.model_validate(recipe.bridge_options))
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"recipe {recipe.name!r}: {exc}") from None
     return GraphLLM(llm, encoder, bridge, freeze_llm=recipe.adaptation == "frozen")

@@ -217,6 +217,25 @@ def test_recipes_load_and_bad_ones_are_clear(tmp_path):
     bad.write_text("name: x\nbridge: graph-sufix\n")
     with pytest.raises(RecipeError, match="bridge"):
         load_recipe(bad)
+    with pytest.raises(RecipeError, match=r"unknown bridge 'graph-sufix'; choose from graph-prefix, soft-tokens$"):
+        load_recipe(bad)
+    bad.write_text("name: x\nbridge: graph-prefix\nbridge_options: {mode: mlp, middim: 3}\n")
+    with pytest.raises(RecipeError, match=r"bridge_options\.middim: Extra inputs are not permitted \(the graph-prefix "
+                                          r"bridge takes mode, mid_dim, init_scale\)"):
+        load_recipe(bad)
+    bad.write_text("name: x\nbridge: soft-tokens\nbridge_options: {encoder: gru}\n")
+    with pytest.raises(RecipeError, match=r"bridge_options\.encoder: Input should be 'mlp' or 'lstm'"):
+        load_recipe(bad)
+
+
+def test_a_bridge_registers_itself_with_typed_options():
+    from graphllm.models.bridges import REGISTRY
+
+    assert set(REGISTRY) == {"soft-tokens", "graph-prefix"}
+    for name in recipe_names():
+        recipe = load_recipe(name)
+        if recipe.bridge:
+            REGISTRY[recipe.bridge].options.model_validate(recipe.bridge_options)
 
 
 def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenizer, qa):

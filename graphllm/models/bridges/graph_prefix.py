@@ -12,9 +12,13 @@ attends to the graph. Input ``[B, T, d]``; output ``layers`` pairs of ``[B, kv_h
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
 from graphllm.models.bridges.base import BridgeOutput
+from graphllm.models.bridges.registry import register_bridge
 from graphllm.models.gnn import GraphTokens
 from graphllm.models.llm import LLMShape
 
@@ -42,3 +46,17 @@ class GraphPrefixBridge(nn.Module):
         kv = kv.permute(2, 3, 0, 4, 1, 5)  # [layers, 2, B, kv_heads, T, head_dim]
         return BridgeOutput(prefix=[(kv[layer, 0], kv[layer, 1]) for layer in range(s.layers)],
                             prefix_mask=graph.mask)
+
+
+class GraphPrefixOptions(BaseModel):
+    """A recipe's `bridge_options` for `bridge: graph-prefix`."""
+
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["mlp", "direct"] = "mlp"  # prefix tuning's reparameterisation, or P-tuning v2's direct prefix
+    mid_dim: int = Field(default=256, ge=1)
+    init_scale: float = Field(default=0.02, gt=0)
+
+
+@register_bridge("graph-prefix", GraphPrefixOptions)
+def _build(gnn_dim: int, shape: LLMShape, llm, options: GraphPrefixOptions) -> GraphPrefixBridge:
+    return GraphPrefixBridge(gnn_dim, shape, options.mode, options.mid_dim, options.init_scale)

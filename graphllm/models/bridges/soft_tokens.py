@@ -10,9 +10,13 @@ question starts.
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 from torch import nn
 
 from graphllm.models.bridges.base import BridgeOutput
+from graphllm.models.bridges.registry import register_bridge
 from graphllm.models.gnn import GraphTokens
 from graphllm.models.llm import LLMShape
 
@@ -32,3 +36,18 @@ class SoftTokenBridge(nn.Module):
             tokens, _ = self.lstm(tokens)
         embeds = self.mlp(tokens) * self.embed_scale
         return BridgeOutput(embeds=embeds, embeds_mask=graph.mask)
+
+
+class SoftTokenOptions(BaseModel):
+    """A recipe's `bridge_options` for `bridge: soft-tokens`."""
+
+    model_config = ConfigDict(extra="forbid")
+    encoder: Literal["mlp", "lstm"] = "mlp"
+
+
+@register_bridge("soft-tokens", SoftTokenOptions)
+def _build(gnn_dim: int, shape: LLMShape, llm, options: SoftTokenOptions) -> SoftTokenBridge:
+    # Scaled to the typical norm of the LLM's own token embeddings, so soft tokens start where words are.
+    weight = llm.get_input_embeddings().weight
+    scale = weight.detach().norm(dim=1).mean().item() / weight.shape[1] ** 0.5
+    return SoftTokenBridge(gnn_dim, shape, options.encoder, scale)
