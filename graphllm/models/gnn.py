@@ -23,15 +23,15 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch_geometric.nn import GATConv, GCNConv, GINConv, TransformerConv, global_add_pool
+from torch_geometric.nn import global_add_pool
 from torch_geometric.utils import to_dense_batch
 
-CONVS = ("gcn", "gin", "gat", "transformer")
+from graphllm.models.convolutions import CONVOLUTIONS
 
 
 @dataclass
 class GNNConfig:
-    conv: str = "gin"
+    conv: str = "gin"  # a layer of graphllm.models.convolutions: gcn, gin, gat, transformer
     layers: int = 3
     hidden: int = 128
     node_ids: bool = True
@@ -76,9 +76,11 @@ def laplacian_pe(edge_index: torch.Tensor, batch: torch.Tensor, ptr: torch.Tenso
 class GNNEncoder(nn.Module):
     def __init__(self, config: GNNConfig) -> None:
         super().__init__()
-        if config.conv not in CONVS:
-            raise ValueError(f"unknown convolution {config.conv!r}; choose from {', '.join(CONVS)}")
+        if config.conv not in CONVOLUTIONS:
+            raise ValueError(f"unknown convolution {config.conv!r}; choose from {', '.join(CONVOLUTIONS)}")
         self.config = config
+        convolution = CONVOLUTIONS[config.conv]
+        self.edge_attr = convolution.supports_edge_attr
         d = config.hidden
         self.node_id = nn.Embedding(config.max_nodes, d) if config.node_ids else None
         self.pe = nn.Linear(config.laplacian_pe, d) if config.laplacian_pe else None
@@ -89,20 +91,10 @@ class GNNEncoder(nn.Module):
         self.label = nn.Embedding(config.num_labels + 1, d, padding_idx=0)
         self.degree = nn.Embedding(config.max_nodes, d) if config.degree else None
         self.sum_proj = nn.Linear(d, d) if config.sum_token else None
-        self.convs = nn.ModuleList(self._conv(config.conv, d) for _ in range(config.layers))
+        self.convs = nn.ModuleList(convolution.make(d) for _ in range(config.layers))
         self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
         self.queries = nn.Parameter(torch.randn(config.graph_tokens, d) / d**0.5)
         self.pool = nn.MultiheadAttention(d, num_heads=4, batch_first=True)
-
-    @staticmethod
-    def _conv(kind: str, d: int) -> nn.Module:
-        if kind == "gcn":
-            return GCNConv(d, d)
-        if kind == "gin":
-            return GINConv(nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Linear(d, d)))
-        if kind == "gat":
-            return GATConv(d, d, heads=4, concat=False, edge_dim=1)
-        return TransformerConv(d, d, heads=4, concat=False, edge_dim=1)
 
     def node_states(self, graph) -> torch.Tensor:
         n = graph.num_nodes
@@ -127,10 +119,10 @@ class GNNEncoder(nn.Module):
             h = h + self.label((known + 1).clamp(min=0, max=self.config.num_labels))
         edge_attr = getattr(graph, "edge_capacity", None)
         edge_attr = edge_attr.float().unsqueeze(-1) / 10 if edge_attr is not None else None
+        if self.edge_attr and edge_attr is None:
+            edge_attr = torch.zeros(graph.edge_index.shape[1], 1, device=device)
         for conv, norm in zip(self.convs, self.norms, strict=True):
-            if isinstance(conv, (GATConv, TransformerConv)):
-                if edge_attr is None:
-                    edge_attr = torch.zeros(graph.edge_index.shape[1], 1, device=device)
+            if self.edge_attr:
                 update = conv(h, graph.edge_index, edge_attr)
             else:
                 update = conv(h, graph.edge_index)
