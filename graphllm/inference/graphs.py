@@ -35,7 +35,7 @@ class PassGraphs:
     @staticmethod
     def _forward(model, tokens, positions, mask, cache, keep_hidden: bool):
         extra = {"output_hidden_states": True} if keep_hidden else {}
-        out = model._call(None, tokens, mask, positions, cache, **extra)
+        out = model.run_llm(None, tokens, mask, positions, cache, **extra)
         return out.logits, out.hidden_states[-1] if keep_hidden else None
 
     def _capture(self, model, key, tokens, positions, mask, cache, lengths: torch.Tensor):

@@ -52,7 +52,7 @@ class DecodeState:
             cache, logits, hidden = _prefill_rows_apart(model, x, extra)
         else:
             cache = growable_cache(x.cache)
-            out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **extra)
+            out = model.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, cache, **extra)
             logits, hidden = out.logits[:, -1], out.hidden_states[-1] if keep_hidden else None
         rows = list(range(x.inputs_embeds.shape[0]))
         state = DecodeState(model, cache, x.attention_mask, x.position_ids[:, -1] + 1, rows)
@@ -74,7 +74,7 @@ class DecodeState:
         """Append one token per row ([B]); [B, V] logits of the next. A plain 2-D mask, as `generate` uses."""
         ones = torch.ones(self.batch_size, 1, dtype=torch.bool, device=self.mask.device)
         self.mask = torch.cat([self.mask, ones], dim=1)
-        out = self.model._call(None, tokens[:, None], self.mask.long(), self.next_position[:, None], self.cache)
+        out = self.model.run_llm(None, tokens[:, None], self.mask.long(), self.next_position[:, None], self.cache)
         self.next_position = self.next_position + 1
         return out.logits[:, -1]
 
@@ -97,7 +97,7 @@ class DecodeState:
         extra = {} if need_logits else _keep_last(self.model)
         if self.keep_hidden:
             extra["output_hidden_states"] = True
-        out = self.model._call(None, tokens, mask[:, None], positions, self.cache, **extra)
+        out = self.model.run_llm(None, tokens, mask[:, None], positions, self.cache, **extra)
         if self.keep_hidden:
             self.hidden = out.hidden_states[-1]
         return out.logits
@@ -183,7 +183,7 @@ def _prefill_rows_apart(model: GraphLLM, x, extra: dict):
                 cache.update(layer.keys[row: row + 1], layer.values[row: row + 1], index)
         mask = torch.cat([x.attention_mask[row: row + 1, :prefix],
                           torch.ones(1, len(slots), dtype=x.attention_mask.dtype, device=slots.device)], dim=1)
-        out = model._call(x.inputs_embeds[row: row + 1, slots], None, mask, x.position_ids[row: row + 1, slots],
+        out = model.run_llm(x.inputs_embeds[row: row + 1, slots], None, mask, x.position_ids[row: row + 1, slots],
                           cache, **extra)
         logits.append(out.logits[:, -1])
         # the batch's cache, written in place row by row: no second copy of it at the end

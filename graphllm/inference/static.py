@@ -172,7 +172,7 @@ class StaticDecodeState(DecodeState):
                                              self.lengths, self.keep_hidden)
         else:
             extra = {"output_hidden_states": True} if self.keep_hidden else {}
-            out = self.model._call(None, padded_tokens, mask, padded_positions, self.cache, **extra)
+            out = self.model.run_llm(None, padded_tokens, mask, padded_positions, self.cache, **extra)
             logits, hidden = out.logits, out.hidden_states[-1] if self.keep_hidden else None
         if self.keep_hidden:
             self.hidden = hidden[:live, :n]

@@ -95,7 +95,7 @@ def teacher_forced(model, example, collator, answer: Answer) -> Sequence:
                               attention_mask=torch.cat([one.attention_mask, torch.ones_like(tokens)], 1))
     x = model.prepare(one)
     only_last = {"logits_to_keep": 1} if model.takes_logits_to_keep else {}  # the features are what is needed
-    out = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
+    out = model.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
                       output_hidden_states=True, **only_last)
     real = x.attention_mask[0, -x.inputs_embeds.shape[1]:].bool()  # graph tokens can be masked
     features = out.hidden_states[-1][0, real]

@@ -86,8 +86,15 @@ class GraphLLM(nn.Module):
             position_ids = position_ids + prefix_len
         return LLMInputs(embeds, mask.long(), position_ids, cache, labels)
 
-    def _call(self, inputs_embeds=None, input_ids=None, attention_mask=None, position_ids=None, cache=None,
-              use_cache: bool = True, **extra):
+    def run_llm(self, inputs_embeds=None, input_ids=None, attention_mask=None, position_ids=None, cache=None,
+                use_cache: bool = True, **extra):
+        """One pass of the LLM on embeddings or token ids, whatever the model family calls its arguments.
+
+        Arguments: `inputs_embeds` ``[B, T, H]`` or `input_ids` ``[B, T]``; `attention_mask` ``[B, P + T]`` (or a
+        4-D mask for token trees); `position_ids` ``[B, T]``, already shifted past a prefix; `cache` the KV cache
+        (a graph prefix or the decoding cache). Families that take no position ids (GPT-2, OPT, Bloom) or name
+        their cache otherwise get what they expect; `extra` goes through unchanged. Returns the model's output.
+        """
         kwargs = {"attention_mask": attention_mask, "use_cache": use_cache or cache is not None, **extra}
         if inputs_embeds is not None:
             kwargs["inputs_embeds"] = inputs_embeds
@@ -107,11 +114,11 @@ class GraphLLM(nn.Module):
         """
         x = self.prepare(batch)
         if x.labels is None:
-            return self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False)
+            return self.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False)
         targets = x.labels[:, 1:]
         positions = (targets != IGNORE).any(0).nonzero().squeeze(1)
         keep = {"logits_to_keep": positions} if self.takes_logits_to_keep else {}
-        out = self._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False, **keep)
+        out = self.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False, **keep)
         logits = out.logits if keep else out.logits[:, positions]
         out.loss = F.cross_entropy(logits.float().flatten(0, 1), targets[:, positions].flatten(), ignore_index=IGNORE)
         return out
