@@ -55,7 +55,7 @@ def test_training_sequences_are_what_a_teacher_forced_pass_computes(recipe, toke
                                   attention_mask=torch.cat([one.attention_mask, torch.ones_like(tokens)], 1))
         x = target.prepare(one)
         with torch.no_grad():
-            out = target._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
+            out = target.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
                                output_hidden_states=True)
         # the slots a row attends to (graph tokens can be masked: a question naming fewer nodes)
         real = x.attention_mask[0, -x.inputs_embeds.shape[1]:].bool()

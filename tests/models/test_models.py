@@ -72,7 +72,7 @@ def test_answer_only_loss_is_the_lm_loss(arch, recipe, tokenizer, qa):
     batch = GraphCollator(tokenizer, "train", include_graph_text=load_recipe(recipe).include_graph_text)(qa[:5])
     ours = model(batch).loss
     x = model.prepare(batch)
-    reference = model._call(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
+    reference = model.run_llm(x.inputs_embeds, None, x.attention_mask, x.position_ids, x.cache, use_cache=False,
                             labels=x.labels).loss
     assert torch.allclose(ours, reference, rtol=1e-5, atol=1e-6)
 
