@@ -7,3 +7,7 @@ class GraphLLMError(Exception):
 
 class CatalogError(GraphLLMError):
     """The catalog data or an upstream list could not be read or written."""
+
+
+class UsageError(GraphLLMError):
+    """A command line that asks for something that cannot be done (a bad draft spec, a missing --out)."""

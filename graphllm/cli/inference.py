@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from graphllm.cli.options import DEVICE_HELP, device_type
+from graphllm.errors import UsageError
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
              "into three, as in SpecInfer). Greedy decoding verifies only the nodes expected to pay for their cost, "
@@ -33,15 +34,13 @@ def _generate(args) -> int:
     try:  # checked before the model loads, to fail fast
         parse_draft_spec(args.draft or "ngram")
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     data = question_data(read_graph(args.graph), args.question, args.encoder)
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     try:
         config = _generation_config(args, tokenizer)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     from graphllm.data.collate import GraphCollator
 
     collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
@@ -67,8 +66,7 @@ def _generate(args) -> int:
             draft = make_draft(args.draft, target=model, recipe=recipe, run_dir=args.run)
             shape = TreeShape.parse(args.tree)
         except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            raise UsageError(str(exc)) from None
         stats = SpeculationStats()
         tokens = speculative_generate(model, batch, draft, config, shape, tokenizer, stats)[0]
         print(f"{stats.tokens} tokens in {stats.steps} target passes ({stats.mean_accepted:.2f} per pass)",
@@ -86,14 +84,11 @@ def _distill(args) -> int:
     from graphllm.experiment import load_model
 
     if args.run is None and args.draft == "distilled":
-        print("error: the distilled draft is trained for a run: pass --run", file=sys.stderr)
-        return 2
+        raise UsageError("the distilled draft is trained for a run: pass --run")
     if args.run is None and args.out is None:
-        print("error: say where the draft goes with --out (there is no run directory)", file=sys.stderr)
-        return 2
+        raise UsageError("say where the draft goes with --out (there is no run directory)")
     if args.epochs < 1:
-        print(f"error: --epochs must be at least 1, not {args.epochs}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--epochs must be at least 1, not {args.epochs}")
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     if args.draft == "feature":
         return _distill_features(args, model, recipe, tokenizer)
@@ -164,8 +159,7 @@ def _bench_decode(args) -> int:
     from graphllm.results.decode import format_table, to_json
 
     if args.repeats < 1:
-        print(f"error: --repeats must be at least 1, not {args.repeats}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--repeats must be at least 1, not {args.repeats}")
     result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
                           tuple(args.trees), peers=not args.no_peers, repeats=args.repeats,
                           log=lambda msg: print(msg, file=sys.stderr), device=args.device, dtype=args.dtype,
