@@ -80,7 +80,6 @@ def _generate(args) -> int:
 
 
 def _distill(args) -> int:
-    from graphllm.data.collate import GraphCollator
     from graphllm.experiment import load_model
 
     if args.run is None and args.draft == "distilled":
@@ -90,66 +89,31 @@ def _distill(args) -> int:
     if args.epochs < 1:
         raise UsageError(f"--epochs must be at least 1, not {args.epochs}")
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
+    progress = sys.stderr.isatty()
     if args.draft == "feature":
-        return _distill_features(args, model, recipe, tokenizer)
+        from graphllm.inference.feature_distill import FeatureDistillConfig, distill_features_to
+
+        out = args.out or Path(args.run) / "feature-draft"
+        config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
+        draft, history, answers = distill_features_to(
+            model, recipe, tokenizer, out, config, args.prompts, args.tasks, args.max_new_tokens, restart=args.restart,
+            progress=progress, log=lambda msg: print(msg, file=sys.stderr))
+        chains = ", ".join(f"{1 + sum(history.chain[:d]):.2f} at depth {d}" for d in range(1, len(history.chain) + 1))
+        print(f"{answers} target answers; on {history.answer_tokens} held-out answer positions the draft's first "
+              f"guess is the target's token {history.accuracy:.1%} of the time, and a chain of guesses would give "
+              f"{chains} tokens per target pass ({len(draft.vocabulary)} token vocabulary, {history.seconds:.0f} s "
+              f"of training); saved to {out} (use it with --draft feature:{out})")
+        return 0
     from graphllm.experiment import load_examples
-    from graphllm.inference.distill import DistillConfig, distill
-    from graphllm.inference.drafts.distilled import build_draft_model, save_draft
+    from graphllm.inference.distill import DistillConfig, distill_to
 
     data = load_examples(args.data, args.tasks, args.train_examples, 0, 0)
     config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size,
                            lr=args.lr if args.lr is not None else 3e-4)
-    draft = build_draft_model(model, recipe, config.layers)
-    collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text,
-                             system_prompt=recipe.system_prompt)
-    history = distill(model, draft, data.train, collator, config, progress=sys.stderr.isatty())
     out = args.out or Path(args.run) / "draft"
-    save_draft(draft, out, {"layers": config.layers, "steps": config.steps, "kl_first": history.kl[0],
-                            "kl_last": history.kl[-1], "seconds": history.seconds, "tasks": args.tasks})
+    history = distill_to(model, recipe, tokenizer, data.train, config, out, args.tasks, progress=progress)
     print(f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
           f"draft saved to {out} (use it with --draft distilled)")
-    return 0
-
-
-def _distill_features(args, model, recipe, tokenizer) -> int:
-    from graphllm.data.collate import GraphCollator
-    from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
-    from graphllm.inference.config import end_of_turn_ids
-    from graphllm.inference.drafts.feature import save_feature_draft
-    from graphllm.inference.feature_distill import (
-        FeatureDistillConfig,
-        check_checkpoint,
-        target_sequences,
-        train_feature_draft,
-    )
-
-    progress = sys.stderr.isatty()
-    prompts = long_answer_prompts(args.prompts, seed=args.seed, requests=TRAINING_REQUESTS, tasks=tuple(args.tasks),
-                                  encoders=("adjacency", "incident"))
-    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
-                             system_prompt=recipe.system_prompt)
-    out = args.out or Path(args.run) / "feature-draft"
-    out.mkdir(parents=True, exist_ok=True)
-    config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
-    checkpoint = out / "training.pt"
-    if args.restart:
-        checkpoint.unlink(missing_ok=True)
-    check_checkpoint(checkpoint, config)
-    sequences = target_sequences(model, prompts, collator, args.max_new_tokens, end_of_turn_ids(tokenizer),
-                                 progress=progress, keep=out / "answers.json",
-                                 log=lambda msg: print(msg, file=sys.stderr))
-    draft, history = train_feature_draft(model, sequences, config, progress=progress, checkpoint=checkpoint,
-                                         log=lambda msg: print(msg, file=sys.stderr))
-    save_feature_draft(draft, out, {"prompts": args.prompts, "epochs": config.epochs, "tasks": args.tasks,
-                                    "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
-                                    "held_out_accuracy": history.accuracy, "held_out_chain": history.chain,
-                                    "held_out_by_epoch": history.epochs, "unroll": config.unroll,
-                                    "seconds": history.seconds})
-    chains = ", ".join(f"{1 + sum(history.chain[:d]):.2f} at depth {d}" for d in range(1, len(history.chain) + 1))
-    print(f"{len(sequences)} target answers; on {history.answer_tokens} held-out answer positions the draft's first "
-          f"guess is the target's token {history.accuracy:.1%} of the time, and a chain of guesses would give "
-          f"{chains} tokens per target pass ({len(draft.vocabulary)} token vocabulary, {history.seconds:.0f} s of "
-          f"training); saved to {out} (use it with --draft feature:{out})")
     return 0
 
 

@@ -71,3 +71,18 @@ def distill(target: GraphLLM, draft: GraphLLM, examples: list, collator, config:
     history.seconds = time.perf_counter() - start
     draft.eval()
     return history
+
+
+def distill_to(target: GraphLLM, recipe, tokenizer, examples: list, config: DistillConfig, out, tasks: list[str],
+               progress: bool = False) -> DistillHistory:
+    """`graphllm distill`: build the draft for `recipe`, distil it on `examples` and save it in `out`."""
+    from graphllm.data.collate import GraphCollator
+    from graphllm.inference.drafts.distilled import build_draft_model, save_draft
+
+    draft = build_draft_model(target, recipe, config.layers)
+    collator = GraphCollator(tokenizer, "train", include_graph_text=recipe.include_graph_text,
+                             system_prompt=recipe.system_prompt)
+    history = distill(target, draft, examples, collator, config, progress=progress)
+    save_draft(draft, out, {"layers": config.layers, "steps": config.steps, "kl_first": history.kl[0],
+                            "kl_last": history.kl[-1], "seconds": history.seconds, "tasks": tasks})
+    return history

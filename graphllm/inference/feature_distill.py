@@ -278,3 +278,34 @@ def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDist
     except (KeyError, RuntimeError, ValueError) as exc:
         raise GraphLLMError(f"{path} does not fit this draft ({exc}); pass --restart to train afresh") from None
     return FeatureDistillHistory(**state["history"])
+
+
+def distill_features_to(model, recipe, tokenizer, out: Path, config: FeatureDistillConfig, prompts: int,
+                        tasks: list[str], max_new_tokens: int, restart: bool = False, progress: bool = False,
+                        log=print):
+    """`graphllm distill --draft feature`: the target answers `prompts` long-answer requests (kept in
+    `out/answers.json`, so an interrupted run answers only the rest), the draft trains on them (checkpointed per
+    epoch in `out/training.pt`; `restart` starts afresh) and is saved in `out`. Returns (draft, history, answers)."""
+    from graphllm.data.collate import GraphCollator
+    from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
+    from graphllm.inference.config import end_of_turn_ids
+    from graphllm.inference.drafts.feature import save_feature_draft
+
+    requests = long_answer_prompts(prompts, seed=config.seed, requests=TRAINING_REQUESTS, tasks=tuple(tasks),
+                                   encoders=("adjacency", "incident"))
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
+                             system_prompt=recipe.system_prompt)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "training.pt"
+    if restart:
+        checkpoint.unlink(missing_ok=True)
+    check_checkpoint(checkpoint, config)
+    sequences = target_sequences(model, requests, collator, max_new_tokens, end_of_turn_ids(tokenizer),
+                                 progress=progress, keep=out / "answers.json", log=log)
+    draft, history = train_feature_draft(model, sequences, config, progress=progress, checkpoint=checkpoint, log=log)
+    save_feature_draft(draft, out, {"prompts": prompts, "epochs": config.epochs, "tasks": tasks,
+                                    "vocabulary": len(draft.vocabulary), "loss_last": history.loss[-1],
+                                    "held_out_accuracy": history.accuracy, "held_out_chain": history.chain,
+                                    "held_out_by_epoch": history.epochs, "unroll": config.unroll,
+                                    "seconds": history.seconds})
+    return draft, history, len(sequences)
