@@ -37,20 +37,3 @@ def write_if_changed(path: str | os.PathLike, text: str) -> bool:
     atomic_write_text(path, text)
     return True
 
-
-def atomic_save_tensors(path: str | os.PathLike, tensors: dict) -> None:
-    """A safetensors file of `tensors` (moved to the CPU), written atomically."""
-    from safetensors.torch import save
-
-    atomic_write_bytes(path, save({name: t.detach().cpu().contiguous() for name, t in tensors.items()}))
-
-
-def atomic_torch_save(path: str | os.PathLike, obj) -> None:
-    """`torch.save(obj)` written atomically (for optimizer and RNG state that `weights_only=True` reads back)."""
-    import io
-
-    import torch
-
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write_bytes(path, buffer.getvalue())

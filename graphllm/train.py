@@ -22,7 +22,8 @@ import torch
 
 from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_save_tensors, atomic_torch_save, atomic_write_text
+from graphllm.fileio import atomic_write_text
+from graphllm.tensorio import atomic_save_tensors, atomic_torch_save
 
 
 class CheckpointError(GraphLLMError):

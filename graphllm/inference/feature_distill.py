@@ -28,10 +28,10 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_torch_save
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
+from graphllm.tensorio import atomic_torch_save
 
 __all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "check_checkpoint", "target_sequences",
            "train_feature_draft"]

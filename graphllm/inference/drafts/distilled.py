@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_save_tensors, atomic_write_text
+from graphllm.fileio import atomic_write_text
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft, grow_tree
 from graphllm.inference.drafts.early_exit import decoder_layers
@@ -25,6 +25,7 @@ from graphllm.inference.state import DecodeState
 from graphllm.inference.tree import TokenTree
 from graphllm.models.build import Recipe, build_model
 from graphllm.models.graph_llm import GraphLLM
+from graphllm.tensorio import atomic_save_tensors
 
 WEIGHTS, CONFIG = "draft.safetensors", "draft.json"
 

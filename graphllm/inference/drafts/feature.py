@@ -27,7 +27,7 @@ from torch import nn
 from transformers import Cache, DynamicCache
 
 from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_save_tensors, atomic_write_text
+from graphllm.fileio import atomic_write_text
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.cache import filled_layers, growable_cache, scatter_row, select_rows
 from graphllm.inference.config import GenerationConfig, TreeShape
@@ -36,6 +36,7 @@ from graphllm.inference.drafts.registry import register_draft
 from graphllm.inference.state import DecodeState, mostly_padding
 from graphllm.inference.tree import TokenTree
 from graphllm.models.llm import LLMShape, cache_argument
+from graphllm.tensorio import atomic_save_tensors
 
 WEIGHTS, CONFIG = "feature-draft.safetensors", "feature-draft.json"
 
