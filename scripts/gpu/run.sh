@@ -2,7 +2,7 @@
 # Call 2 on the GPU machine (see pack.sh): install load one + two, then, each stage under its own time limit
 # so that one failure costs only its own minutes, write to $OUT:
 #   log.txt            everything printed
-#   test-cuda.txt      tests/test_cuda.py (float32: GPU decoding = CPU decoding, speculative = plain, training)
+#   test-cuda.txt      tests/inference/test_cuda.py (float32: GPU decoding = CPU decoding, speculative = plain, training)
 #   bench-decode-static.json, bench-decode.json
 #                      graphllm bench decode on the GPU in bfloat16, batch 1 and 8: ours on a static cache with
 #                      CUDA graphs (against our eager plain greedy), then ours eager against transformers
@@ -42,7 +42,7 @@ stage() {  # stage NAME SECONDS COMMAND...: at most SECONDS, and never past the 
 stage versions 30 $PY -c "import torch, transformers, peft, torch_geometric; print(torch.__version__, torch.version.cuda, \
 transformers.__version__, peft.__version__, torch_geometric.__version__, torch.cuda.is_available())"
 stage "convert the embedded model" 90 $PY -c "from graphllm.models.llm import load_llm; load_llm()"
-stage "tests on the GPU" 120 $PY -m pytest -q -p no:cacheprovider tests/test_cuda.py -x -rs \
+stage "tests on the GPU" 120 $PY -m pytest -q -p no:cacheprovider tests/inference/test_cuda.py -x -rs \
     | tee "$OUT/test-cuda.txt"
 DRAFTS="ngram early-exit:6"
 [ -f "$DRAFT/feature-draft.safetensors" ] && DRAFTS="$DRAFTS feature:$DRAFT"
