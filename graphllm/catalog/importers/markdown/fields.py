@@ -55,7 +55,7 @@ _PAPER_HOSTS = ("arxiv.org", "openreview.net", "aclanthology.org", "doi.org", "d
                 "ojs.aaai.org", "www.ijcai.org", "ijcai.org", "openaccess.thecvf.com", "www.nature.com",
                 "www.sciencedirect.com", "papers.ssrn.com", "www.semanticscholar.org", "pubmed.ncbi.nlm.nih.gov",
                 "www.biorxiv.org", "biorxiv.org", "www.vldb.org", "vldb.org", "www.jmlr.org", "jmlr.org",
-                "dl.acm.org", "journals.sagepub.com", "onlinelibrary.wiley.com", "academic.oup.com")
+                "journals.sagepub.com", "onlinelibrary.wiley.com", "academic.oup.com")
 _VIDEO_HOSTS = ("www.youtube.com", "youtube.com", "youtu.be", "www.bilibili.com", "bilibili.com")
 _EXTRA_KINDS = {
     "repo": "code", "repository": "code", "official code": "code", "code link": "code", "source code": "code",
@@ -362,13 +362,9 @@ def _read_row(item: Item, source: str, problems) -> Record | None:
     for name, text in cells.items():
         column_kind = LINK_COLUMN_KINDS.get(name)
         for label, url in _all_links(text):
-            if name == title_column and column_kind is None:
-                column_kind_here = None
-            else:
-                column_kind_here = column_kind
-            if column_kind_here == "paper" and (found := _venue_of(label)) and not venue.name:
-                venue = found
-            _add_link(record, label if name != title_column else "", url, problems, item.line, column_kind_here)
+            if column_kind == "paper" and (found := _venue_of(label)) and not venue.name:
+                venue = found  # a paper link labelled with its venue: `[[arXiv 2025]](url)`
+            _add_link(record, label if name != title_column else "", url, problems, item.line, column_kind)
         arxiv = re.fullmatch(r"(?i)arxiv[:\s]+(\d{4}\.\d{4,5})", straighten(text))
         if arxiv:
             _add_link(record, "paper", f"https://arxiv.org/abs/{arxiv.group(1)}", problems, item.line)
