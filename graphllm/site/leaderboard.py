@@ -5,6 +5,7 @@ accuracy per task and of training curves."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 # GraphToken with a frozen PaLM 2-S, as published (Perozzi et al. 2024, "Let Your Graph Do the Talking: Encoding
@@ -38,6 +39,24 @@ def samples(results: list[dict]) -> list[list[dict]]:
     return sorted(groups.values(), key=lambda g: (-len(g[0]["n"]), -sum(g[0]["n"].values())))
 
 
+def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of an accuracy measured on n questions: what one run's figure
+    can claim. Unlike accuracy +- z*se it stays inside [0, 1] and is not empty at 0 or 1."""
+    if n <= 0:
+        return 0.0, 1.0
+    centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _cell(accuracy: float, n: int | None) -> str:
+    """"0.940 (0.84-0.98)": the figure and its 95% Wilson interval, where the question count is known."""
+    if not n:
+        return f"{accuracy:.3f}"
+    low, high = wilson_interval(accuracy, n)
+    return f"{accuracy:.3f} <small>({low:.2f}-{high:.2f})</small>"
+
+
 def _mean(accuracy: dict[str, float]) -> float:
     return sum(accuracy.values()) / max(len(accuracy), 1)
 
@@ -47,11 +66,12 @@ def _table(group: list[dict]) -> list[str]:
     counts = sorted(set(group[0]["n"].values()))
     lines = [f"### {len(tasks)} task{'s' if len(tasks) > 1 else ''}, "
              f"{' or '.join(map(str, counts))} test questions each", "",
+             "Each accuracy with its 95% Wilson interval on that many questions: one run's figure, one seed.", "",
              "| Method | Run | LLM | Trained steps | " + " | ".join(tasks) + " | mean |",
              "|---|---|---|--:|" + "--:|" * (len(tasks) + 1)]
     for r in sorted(group, key=lambda r: -_mean(r["accuracy"])):
         steps = _per_model(r, r["train"]["steps"]) if r.get("train") else 0
-        cells = [f"{r['accuracy'][t]:.3f}" if t in r["accuracy"] else "—" for t in tasks]
+        cells = [_cell(r["accuracy"][t], r["n"].get(t)) if t in r["accuracy"] else "—" for t in tasks]
         lines.append(f"| {r['recipe']} | {r.get('run', r['_file'])} | {r.get('llm', '?')} | {steps} | "
                      + " | ".join(cells) + f" | {_mean(r['accuracy']):.3f} |")
     majority = {t: v for t, v in majority_of(group).items() if t in tasks}

@@ -128,8 +128,8 @@ def test_leaderboard_says_when_a_run_trained_one_model_per_task():
                {**common, "run": "each", "recipe": "graph-prefix", "_file": "each.json", "per_task": True,
                 "accuracy": {"node_count": 0.9}, "train": {**train, "models": 9}}]
     text = leaderboard.page(results, {})
-    assert "| graph-prefix | each | tiny | 300 per task (9 models) | 0.900 | 0.900 |" in text
-    assert "| graph-prefix | joint | tiny | 300 | 0.200 | 0.200 |" in text
+    assert "| graph-prefix | each | tiny | 300 per task (9 models) | 0.900 <small>(0.83-0.94)</small> | 0.900 |" in text
+    assert "| graph-prefix | joint | tiny | 300 | 0.200 <small>(0.13-0.29)</small> | 0.200 |" in text
     assert "| `each.json` | graph-prefix | 100 | 3,276,032 per task (9 models) | 600 s |" in text
 
 
@@ -229,3 +229,16 @@ def test_feed_and_bibtex_are_published(built_site):
         "@inproceedings{talk-like-a-graph,")
     section = next((built_site / "sections").glob("*/index.html")).read_text(encoding="utf-8")
     assert "/bib/" in section and ">BibTeX</a>" in section
+
+
+def test_leaderboard_cells_carry_their_wilson_interval():
+    from graphllm.site.leaderboard import _table, wilson_interval
+
+    assert [round(x, 3) for x in wilson_interval(0.5, 100)] == [0.404, 0.596]  # the textbook case
+    assert [round(x, 4) for x in wilson_interval(0.0, 50)] == [0.0, 0.0714]  # not empty at 0
+    assert wilson_interval(1.0, 400)[1] == 1.0 and wilson_interval(0.3, 0) == (0.0, 1.0)
+    result = {"recipe": "graph-prefix", "run": "r", "_file": "r.json", "llm": "smollm2-135m",
+              "accuracy": {"cycle_check": 0.94},
+              "n": {"cycle_check": 50}, "majority": {"cycle_check": 0.76}}
+    table = "\n".join(_table([result]))
+    assert "| 0.940 <small>(0.84-0.98)</small> |" in table and "95% Wilson interval" in table
