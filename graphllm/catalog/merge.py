@@ -206,16 +206,18 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
         report.skipped[result.source] = Counter(result.skipped)
 
     existing_by_key: dict[str, Entry] = {}
-    for entries in sections.values():
-        for entry in entries:
-            for key in entry_keys(entry) | _code_keys(entry.links):
-                existing_by_key.setdefault(key, entry)
-    used_ids = {entry.id for entries in sections.values() for entry in entries}
     existing_by_name: dict[str, list[Entry]] = {}
+
+    def index(entry: Entry, keys: set[str]) -> None:
+        for key in keys:
+            existing_by_key.setdefault(key, entry)
+        if named := named_title(entry.title):
+            existing_by_name.setdefault(named[0], []).append(entry)
+
     for entries in sections.values():
-        for entry in entries:
-            if named := named_title(entry.title):
-                existing_by_name.setdefault(named[0], []).append(entry)
+        for entry in entries:  # a code-only record may match an entry already here by its code
+            index(entry, entry_keys(entry) | _code_keys(entry.links))
+    used_ids = {entry.id for entries in sections.values() for entry in entries}
 
     for group in group_records(records):
         report.groups += 1
@@ -246,10 +248,7 @@ def merge(catalog: Catalog | None, results: list[ParseResult], root, today: dt.d
         used_ids.add(fresh.id)
         sections[section].append(fresh)
         report.added.append(fresh)
-        for key in entry_keys(fresh):
-            existing_by_key.setdefault(key, fresh)
-        if named := named_title(fresh.title):
-            existing_by_name.setdefault(named[0], []).append(fresh)
+        index(fresh, entry_keys(fresh))
     return Catalog(root, taxonomy, sections), report
 
 

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from graphllm.catalog.importers.base import ParseResult, read_commit_date
-from graphllm.catalog.importers.markdown.blocks import iter_items
+from graphllm.catalog.importers.markdown.blocks import heading_plain, iter_items
 from graphllm.catalog.importers.markdown.fields import read_item
 from graphllm.catalog.text import slugify
 from graphllm.catalog.upstreams import Upstream, Upstreams
@@ -84,7 +84,5 @@ def parse_all(upstreams: Upstreams, data_dir: str | Path) -> list[ParseResult]:
 def list_name(text: str, fallback: str) -> str:
     """A source name for a list nobody configured: its first heading, else `fallback`."""
     heading = re.search(r"^#\s+(.+)$", text, re.M)
-    from graphllm.catalog.importers.markdown.blocks import heading_plain
-
     name = slugify(heading_plain(heading.group(1)), max_words=8) if heading else ""
     return name if name and name != "entry" else slugify(fallback, max_words=8)

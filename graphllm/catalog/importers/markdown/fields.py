@@ -70,7 +70,7 @@ VENUE_COLUMNS = ("venue", "conference", "publication", "published")
 YEAR_COLUMNS = ("year", "date", "time")
 TAG_COLUMNS = ("category", "task", "kind", "type", "task level", "strategy")
 LINK_COLUMN_KINDS = {"link": "paper", "paper link": "paper", "paper": "paper", "pdf": "paper", "url": "paper",
-                     "code": "code", "github": "code", "repo": "code", "code / page": None, "dataset": "dataset"}
+                     "code": "code", "github": "code", "repo": "code", "dataset": "dataset"}
 
 
 def unescape(text: str) -> str:
@@ -320,10 +320,8 @@ def _column(cells: dict[str, str], names: tuple[str, ...]) -> tuple[str, str] | 
 
 
 def _read_row(item: Item, source: str, problems) -> Record | None:
-    cells = {name: unescape(_strip_markup(text, Record(source, 0, "", []))) for name, text in item.cells.items()}
-    record = Record(source, item.line, "", [])
-    for text in item.cells.values():  # badges and star counts of any cell
-        _strip_markup(text, record)
+    record = Record(source, item.line, "", [])  # gathers the badges and star counts of every cell
+    cells = {name: unescape(_strip_markup(text, record)) for name, text in item.cells.items()}
     title_column = None
     for name in TITLE_COLUMNS:
         text = cells.get(name, "")
