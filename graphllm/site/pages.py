@@ -14,6 +14,7 @@ from graphllm.catalog.schema import Entry, Section
 from graphllm.catalog.store import Catalog, sort_key
 from graphllm.catalog.text import venue_text
 from graphllm.catalog.upstreams import Upstreams
+from graphllm.site import feeds
 from graphllm.site.health import mark, summary
 
 
@@ -42,11 +43,12 @@ def bibtex_path(entry_id: str) -> str:
     return f"bib/{entry_id}.bib"
 
 
-def _links_md(entry: Entry, health: dict | None = None, depth: int = 1) -> str:
-    """The entry's links with their health marks, then its BibTeX (a file of the site, `depth` folders up)."""
+def _links_md(entry: Entry, health: dict | None = None) -> str:
+    """The entry's links with their health marks, then its BibTeX (a file of the site, one folder up from the
+    section pages that list it)."""
     links = [f"[{link_label(link.kind, link.label)}]({link.url}){mark(link.url, health or {})}"
              for link in entry.links]
-    return " · ".join(links + [f"[BibTeX]({'../' * depth}{bibtex_path(entry.id)})"])
+    return " · ".join(links + [f"[BibTeX](../{bibtex_path(entry.id)})"])
 
 
 def _cell(text: str) -> str:
@@ -113,7 +115,7 @@ def home_page(catalog: Catalog, upstreams: Upstreams, newest: int = 10) -> str:
     c = counts(catalog)
     entries = catalog.entries()
     home = catalog.section_of()
-    recent = sorted(entries, key=lambda e: (-e.added.toordinal(), sort_key(e)))[:newest]
+    recent = feeds.newest(catalog, newest)
     lines = [
         "# Graph + LLM hub", "",
         "The curated catalog of research on **graphs and large language models**: papers, code and tools, "
