@@ -20,3 +20,8 @@ class TrainConfig:
     checkpoint_every: int = 50
     seed: int = 0
     bf16: bool = True  # autocast on CUDA only
+    schedule: str = "cosine"  # after warmup: "cosine" decays to zero at `steps`, "constant" keeps `lr`
+
+    def __post_init__(self):
+        if self.schedule not in ("cosine", "constant"):
+            raise ValueError(f"schedule must be 'cosine' or 'constant', not {self.schedule!r}")

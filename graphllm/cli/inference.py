@@ -91,7 +91,7 @@ def _distill(args) -> int:
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
     progress = sys.stderr.isatty()
     if args.draft == "feature":
-        from graphllm.inference.feature_distill import FeatureDistillConfig, distill_features_to
+        from graphllm.inference.drafts.feature.training import FeatureDistillConfig, distill_features_to
 
         out = args.out or Path(args.run) / "feature-draft"
         config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
@@ -105,13 +105,14 @@ def _distill(args) -> int:
               f"of training); saved to {out} (use it with --draft feature:{out})")
         return 0
     from graphllm.experiment import load_examples
-    from graphllm.inference.distill import DistillConfig, distill_to
+    from graphllm.inference.drafts.distilled.training import DistillConfig, distill_to
 
     data = load_examples(args.data, args.tasks, args.train_examples, 0, 0)
     config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size,
                            lr=args.lr if args.lr is not None else 3e-4)
     out = args.out or Path(args.run) / "draft"
-    history = distill_to(model, recipe, tokenizer, data.train, config, out, args.tasks, progress=progress)
+    history = distill_to(model, recipe, tokenizer, data.train, config, out, args.tasks, progress=progress,
+                         restart=args.restart)
     print(f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
           f"draft saved to {out} (use it with --draft distilled)")
     return 0
@@ -201,10 +202,12 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
                       help="feature: answer length (default %(default)s)")
     dist.add_argument("--epochs", type=int, default=10,
                       help="feature: passes over the answers (default %(default)s). The draft is measured on the "
-                           "held-out answers and saved to OUT/training.pt after every epoch: a run that was stopped "
+                           "held-out answers and its training state saved to OUT/training/ after every epoch: a run "
+                           "that was stopped "
                            "goes on from its last epoch, and a finished one trains on when asked for more epochs")
     dist.add_argument("--restart", action="store_true",
-                      help="feature: train afresh, ignoring OUT/training.pt (the kept answers are still used)")
+                      help="train afresh, ignoring the checkpoint in OUT/training/ (a feature draft's kept answers "
+                           "are still used)")
     dist.add_argument("--seed", type=int, default=11,
                       help="feature: seed of the training graphs (default %(default)s; bench decode uses 0)")
     dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft or RUN/feature-draft)")

@@ -13,7 +13,7 @@ from graphllm.data.graphqa import generate as generate_graphqa
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts import make_draft
 from graphllm.inference.drafts.feature import FeatureDraft
-from graphllm.inference.feature_distill import FeatureDistillConfig, target_sequences, train_feature_draft
+from graphllm.inference.drafts.feature.training import FeatureDistillConfig, target_sequences, train_feature_draft
 from graphllm.inference.generate import generate
 from graphllm.inference.speculative import speculative_generate
 from graphllm.models.build import build_model, load_recipe
@@ -92,8 +92,8 @@ def test_feature_draft_trains_and_decodes_on_the_gpu(tokenizer, questions):
 
 
 def test_distilled_draft_trains_and_decodes_on_the_gpu(tokenizer, questions):
-    from graphllm.inference.distill import DistillConfig, distill
     from graphllm.inference.drafts.distilled import DistilledDraft, build_draft_model
+    from graphllm.inference.drafts.distilled.training import DistillConfig, distill
 
     target = _model("graph-prefix", CUDA)
     draft = build_draft_model(target, load_recipe("graph-prefix"), 1)

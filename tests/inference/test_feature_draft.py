@@ -23,7 +23,7 @@ from graphllm.inference.drafts.feature import (
     load_feature_draft,
     save_feature_draft,
 )
-from graphllm.inference.feature_distill import (
+from graphllm.inference.drafts.feature.training import (
     FeatureDistillConfig,
     Sequence,
     _unroll,
@@ -156,7 +156,7 @@ def test_missing_or_damaged_feature_drafts_say_what_to_do(tmp_path, capsys):
 
 def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(tokenizer, questions, tmp_path,
                                                                           monkeypatch):
-    import graphllm.inference.feature_distill as feature_distill
+    import graphllm.inference.drafts.feature.training as feature_distill
 
     torch.manual_seed(0)
     target = build_model(load_recipe("zero-shot"), tiny_llm("llama", layers=2)).eval()
@@ -167,7 +167,7 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
     assert [e["epoch"] for e in history.epochs] == [1, 2, 3] and len(history.loss) == 21
     assert history.chain == history.epochs[-1]["chain"] and history.answer_tokens > 0
 
-    checkpoint, loss, calls = tmp_path / "training.pt", feature_distill._loss, []
+    checkpoint, loss, calls = tmp_path / "training", feature_distill._loss, []
 
     def stopped_in_epoch_two(*args):
         calls.append(1)
@@ -193,7 +193,7 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
     with pytest.raises(GraphLLMError, match="already trained 3 epochs"):
         train_feature_draft(target, sequences, dataclasses.replace(config, epochs=2), checkpoint=checkpoint)
     check_checkpoint(checkpoint, config)  # what the CLI checks before rebuilding the answers' features
-    check_checkpoint(tmp_path / "none.pt", dataclasses.replace(config, lr=1e-3))
+    check_checkpoint(tmp_path / "none", dataclasses.replace(config, lr=1e-3))
     with pytest.raises(GraphLLMError, match=r"\(lr 0.003 -> 0.001\); pass --restart"):
         check_checkpoint(checkpoint, dataclasses.replace(config, lr=1e-3))
     with pytest.raises(GraphLLMError, match=r"\(lr 0.003 -> 0.001\); pass --restart"):
@@ -203,8 +203,8 @@ def test_feature_draft_training_stopped_mid_epoch_resumes_to_the_same_draft(toke
     other = [dataclasses.replace(s, predictions=s.predictions.flip(0)) for s in sequences]  # another target's
     with pytest.raises(GraphLLMError, match=r"\(other answers of the target\)"):
         train_feature_draft(target, other, config, checkpoint=checkpoint)
-    before = checkpoint.read_bytes()
-    checkpoint.write_bytes(before[:100])
+    before = (checkpoint / "state.pt").read_bytes()
+    (checkpoint / "state.pt").write_bytes(before[:100])
     with pytest.raises(GraphLLMError, match="cannot be read"):
         train_feature_draft(target, sequences, config, checkpoint=checkpoint)
 
@@ -240,7 +240,7 @@ def test_the_draft_fed_its_prompt_row_by_row_holds_what_the_padded_batch_would(r
                                                                               monkeypatch):
     """On a CPU a batch of unequal prompts is fed to the draft one row at a time; its cache, mask and proposals are
     the padded batch's, and speculative output stays plain greedy output."""
-    import graphllm.inference.drafts.feature as feature_module
+    import graphllm.inference.drafts.feature.draft as feature_module
     from graphllm.inference.state import DecodeState
 
     torch.manual_seed(0)

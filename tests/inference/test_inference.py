@@ -185,8 +185,8 @@ def test_bad_settings_say_what_to_do():
 
 @pytest.mark.parametrize("recipe", ["zero-shot", "graph-prefix"])
 def test_distilled_draft_learns_the_target_and_stays_exact(recipe, tokenizer, questions, tmp_path):
-    from graphllm.inference.distill import DistillConfig, distill
     from graphllm.inference.drafts.distilled import DistilledDraft, build_draft_model, load_draft, save_draft
+    from graphllm.inference.drafts.distilled.training import DistillConfig, distill
 
     torch.manual_seed(0)
     target = build_model(load_recipe(recipe), tiny_llm("llama", layers=4)).eval()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -196,6 +197,20 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path, tokenizer, qa):
     assert history.step == 8
     a, b = straight.trainable_parameters(), resumed.trainable_parameters()
     assert all(torch.equal(a[k], b[k]) for k in a)
+    assert [e["step"] for e in history.evaluations] == [] and [s for s, _ in history.val_loss] == [4, 8]
+
+    # Going on from a checkpoint under another config trains what no single run trains: refused, saying what
+    # differs; a longer run of the same config goes on, a shorter one is refused.
+    with pytest.raises(CheckpointError, match=r"\(lr 0.01 -> 0.02\); pass --restart"):
+        train(_small_model(), qa[:40], qa[40:48], collator, dataclasses.replace(config, lr=2e-2), tmp_path / "b",
+              progress=False)
+    with pytest.raises(CheckpointError, match="already trained 8 steps, more than the 6 asked for"):
+        train(_small_model(), qa[:40], qa[40:48], collator, dataclasses.replace(config, steps=6), tmp_path / "b",
+              progress=False)
+    seen = []
+    longer = train(_small_model(), qa[:40], [], collator, dataclasses.replace(config, steps=10), tmp_path / "b",
+                   progress=False, evaluate=lambda model, h: seen.append(h.step) or {"seen": h.step})
+    assert longer.step == 10 and seen == [10] and longer.evaluations == [{"step": 10, "seen": 10}]
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path, tokenizer, qa):

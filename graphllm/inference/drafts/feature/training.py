@@ -1,4 +1,4 @@
-"""Training the feature draft (drafts/feature.py) on the target's own answers, as EAGLE does.
+"""Training the feature draft (`model.py`) on the target's own answers, as EAGLE does.
 
 1. The target answers the training prompts (greedy; with the n-gram draft, which changes nothing but time),
    and the passes that decode them give its last hidden states f_t along prompt and answer, its input
@@ -11,17 +11,16 @@
    d-1, each seeing the target's features of the context and its own chain of predictions (`_unroll`).
 The same unrolled pass, without noise, measures the draft on held-out answers as decoding would use it: how
 many tokens in a row a chain of its guesses gets right from each position of an answer (`chain_acceptance`),
-after every epoch; with a checkpoint file, each epoch ends by saving the whole training state there, so a stopped
-run goes on from its last epoch. Short enough to read in one sitting, like train.py.
+after every epoch. The loop is the project's one (`graphllm.train.train`, one sequence per step, checkpointed after
+every epoch so a stopped run goes on from its last); this module gives it the loss and the measure.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -29,28 +28,13 @@ import torch.nn.functional as F
 
 from graphllm.errors import GraphLLMError
 from graphllm.inference.attention import additive_mask
-from graphllm.inference.drafts.feature import FeatureDraftModel
+from graphllm.inference.drafts.feature.config import FeatureDistillConfig
+from graphllm.inference.drafts.feature.model import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
-from graphllm.tensorio import atomic_torch_save
+from graphllm.train import check_resumable, checkpoint_record, train
 
 __all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "check_checkpoint", "target_sequences",
            "train_feature_draft"]
-
-
-@dataclass
-class FeatureDistillConfig:
-    epochs: int = 10
-    lr: float = 5e-4
-    noise: float = 0.05  # std of the noise on input features
-    # Chain steps trained (1: from the target's features only, as in EAGLE-1); 3 steps gave more tokens per
-    # pass on held-out answers than 1, the more so for deeper chains (benchmark notes of the docs).
-    unroll: int = 3
-    # Weight of the cross-entropy against the target's tokens beside the feature loss (EAGLE: 0.1; 1.0 gave more
-    # tokens per pass here, at both depths).
-    token_weight: float = 1.0
-    max_vocabulary: int = 16_384  # the draft proposes the most frequent tokens of the training text only
-    held_out: float = 0.125  # share of the sequences kept out of training to measure the draft
-    seed: int = 0
 
 
 @dataclass
@@ -158,126 +142,85 @@ def chain_acceptance(draft: FeatureDraftModel, sequences: list[Sequence], depth:
 
 def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistillConfig, progress: bool = False,
                         checkpoint: Path | None = None, log=None) -> tuple[FeatureDraftModel, FeatureDistillHistory]:
-    """Train for `config.epochs` epochs, measuring the held-out answers after each. With `checkpoint` (a file), the
-    draft, optimizer and random state are saved there atomically after every epoch, and a run finding one goes on
+    """Train for `config.epochs` epochs on the project's one loop, measuring the held-out answers after each. With
+    `checkpoint` (a directory), the training state is saved there after every epoch, and a run finding one goes on
     from it: it ends with the same draft as a run never stopped, and asking for more epochs continues training."""
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
-    order = list(range(len(sequences)))
-    rng.shuffle(order)
-    held = max(1, round(len(order) * config.held_out)) if len(order) > 1 else 0
-    test, train = [sequences[i] for i in order[:held]], [sequences[i] for i in order[held:]]
-    draft = FeatureDraftModel(model.llm, vocabulary_of(train, config.max_vocabulary)).train()
+    test, train_set = _split(sequences, config)
+    torch.manual_seed(config.seed)  # the layer's initialisation
+    draft = FeatureDraftModel(model.llm, vocabulary_of(train_set, config.max_vocabulary)).train()
     lookup = torch.full((draft.vocab_size,), -1, dtype=torch.long, device=draft.vocabulary.device)
     lookup[draft.vocabulary] = torch.arange(len(draft.vocabulary), device=draft.vocabulary.device)
-    params = list(draft.trainable_parameters().values())
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
-    epochs = [rng.sample(train, len(train)) for _ in range(config.epochs)]  # drawn whole, so a resumed run sees them
-    history = FeatureDistillHistory()
-    settings = _settings(config, sequences) if checkpoint is not None else {}
-    if checkpoint is not None and checkpoint.exists():
-        history = _resume(draft, optimizer, checkpoint, config, settings)
-        if log:
-            log(f"resuming from {checkpoint} after epoch {len(history.epochs)} of {config.epochs}")
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    if checkpoint is not None:
+        done = check_checkpoint(checkpoint, config, sequences)
+        if done is not None and log:
+            log(f"resuming from {checkpoint} after epoch {done} of {config.epochs}")
 
-        done = len(history.epochs) * len(train)
-        bar = tqdm(total=config.epochs * len(train), initial=done, unit="sequence", desc="training the feature draft")
-    for epoch in range(len(history.epochs), config.epochs):
-        start, losses = time.perf_counter(), []
-        for s in epochs[epoch]:
-            loss = _loss(draft, s, lookup, config)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            if bar is not None:
-                bar.update()
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
-        history.loss += losses
-        history.seconds += time.perf_counter() - start
+    def loss(draft, batch):  # a batch is one sequence
+        return _loss(draft, batch[0], lookup, config)
+
+    def evaluate(draft, history):
         draft.eval()
-        chain, accuracy, history.answer_tokens = chain_acceptance(draft, test)
-        draft.train()
-        history.epochs.append({"epoch": epoch + 1, "loss": sum(losses) / max(len(losses), 1), "accuracy": accuracy,
-                               "chain": chain, "seconds": history.seconds})
-        if checkpoint is not None:
-            _save_checkpoint(draft, optimizer, history, settings, checkpoint)
+        chain, accuracy, answer_tokens = chain_acceptance(draft, test)
+        losses = [value for _, value in history.train_loss[-len(train_set):]]
+        record = {"epoch": history.step // len(train_set), "loss": sum(losses) / max(len(losses), 1),
+                  "accuracy": accuracy, "chain": chain, "seconds": history.seconds, "answer_tokens": answer_tokens}
         if log:
-            log(f"epoch {epoch + 1}/{config.epochs}: loss {history.epochs[-1]['loss']:.3f}; held out, first guess "
-                f"right {accuracy:.1%}, {1 + sum(chain[:3]):.2f} tokens per pass for a chain of 3")
-    if bar is not None:
-        bar.close()
+            log(f"epoch {record['epoch']}/{config.epochs}: loss {record['loss']:.3f}; held out, first guess right "
+                f"{accuracy:.1%}, {1 + sum(chain[:3]):.2f} tokens per pass for a chain of 3")
+        return record
+
+    history = train(draft, train_set, [], None, config.train_config(len(train_set)), checkpoint, progress=progress,
+                    loss=loss, evaluate=evaluate, settings=_settings(config, sequences),
+                    description="training the feature draft")
     draft.eval()
-    if history.epochs:
-        history.chain, history.accuracy = history.epochs[-1]["chain"], history.epochs[-1]["accuracy"]
+    result = FeatureDistillHistory(loss=[value for _, value in history.train_loss], seconds=history.seconds,
+                                   epochs=[{k: v for k, v in e.items() if k not in ("step", "answer_tokens")}
+                                           for e in history.evaluations])
+    if history.evaluations:
+        last = history.evaluations[-1]
+        result.chain, result.accuracy, result.answer_tokens = last["chain"], last["accuracy"], last["answer_tokens"]
     else:  # no epochs asked for: the untrained draft's figures
-        history.chain, history.accuracy, history.answer_tokens = chain_acceptance(draft, test)
-    return draft, history
+        result.chain, result.accuracy, result.answer_tokens = chain_acceptance(draft, test)
+    return draft, result
 
 
-def _settings(config: FeatureDistillConfig, sequences: list[Sequence] | None = None) -> dict:
-    """What must not change between a checkpoint and the run resuming it (the epochs may grow). The answers'
-    digest covers the target too: another target, or other prompts, give other answers."""
-    settings = {k: v for k, v in asdict(config).items() if k != "epochs"}
-    if sequences is not None:
-        digest = hashlib.sha256()
-        for s in sequences:
-            digest.update(f"{s.answer_start}:{s.predictions.tolist()};".encode())
-        settings.update(sequences=len(sequences), answers=digest.hexdigest())
-    return settings
+def _split(sequences: list, config: FeatureDistillConfig) -> tuple[list, list]:
+    """(held out, trained on): a share `config.held_out` of the sequences, drawn from the seed."""
+    order = list(range(len(sequences)))
+    random.Random(config.seed).shuffle(order)
+    held = max(1, round(len(order) * config.held_out)) if len(order) > 1 else 0
+    return [sequences[i] for i in order[:held]], [sequences[i] for i in order[held:]]
 
 
-def _save_checkpoint(draft: FeatureDraftModel, optimizer, history: FeatureDistillHistory, settings: dict,
-                     path: Path) -> None:
-    state = {"weights": {k: v.detach().cpu() for k, v in draft.trainable_parameters().items()},
-             "vocabulary": draft.vocabulary.cpu(), "optimizer": optimizer.state_dict(),
-             "torch_rng": torch.get_rng_state(), "history": asdict(history), "settings": settings}
-    atomic_torch_save(path, state)
+def _settings(config: FeatureDistillConfig, sequences: list[Sequence]) -> dict:
+    """What a checkpoint and the run resuming it must share beside the loop's config. The answers' digest covers
+    the target too: another target, or other prompts, give other answers."""
+    digest = hashlib.sha256()
+    for s in sequences:
+        digest.update(f"{s.answer_start}:{s.predictions.tolist()};".encode())
+    return {**config.settings(), "sequences": len(sequences), "answers of the target": digest.hexdigest()}
 
 
-def check_checkpoint(path: Path, config: FeatureDistillConfig) -> None:
-    """Raise what resuming from `path` would raise about the settings, before the answers are rebuilt for it (at
-    full size that takes minutes)."""
-    if path.exists():
-        _read_checkpoint(path, config, _settings(config))
-
-
-def _read_checkpoint(path: Path, config: FeatureDistillConfig, wanted: dict) -> dict:
+def check_checkpoint(path: Path, config: FeatureDistillConfig, sequences: list[Sequence] | None = None) -> int | None:
+    """The epochs done by the checkpoint in directory `path` (None: there is none), after raising what resuming
+    from it would raise: other settings, or more epochs done than asked for. Without `sequences` it checks what
+    it can before the answers are rebuilt for it (at full size that takes minutes)."""
+    record = checkpoint_record(path)
+    if record is None:
+        return None
+    known = record["settings"]
+    settings = _settings(config, sequences) if sequences is not None else {
+        **config.settings(), **{k: known[k] for k in ("sequences", "answers of the target") if k in known}}
+    check_resumable(path, config.train_config(1), settings)
     try:
-        state = torch.load(path, weights_only=True, map_location="cpu")
-        settings, done = state["settings"], len(state["history"]["epochs"])
-    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint means the same thing to the user
-        raise GraphLLMError(f"{path} cannot be read ({exc}); delete it, or pass --restart, to train afresh") from None
-    changed = sorted(k for k in wanted if wanted[k] != settings.get(k))
-    if changed:
-        other = "other answers of the target"
-        what = ", ".join(other if k == "answers" else f"{k} {settings.get(k)} -> {wanted[k]}" for k in changed)
-        raise GraphLLMError(f"{path} was trained with other settings ({what}); pass --restart to train afresh, "
-                            "or the same settings to go on from it")
+        steps = int(torch.load(path / "state.pt", weights_only=True, map_location="cpu")["history"]["step"])
+    except Exception as exc:  # noqa: BLE001 - any unreadable state means the same thing to the user
+        raise GraphLLMError(f"{path / 'state.pt'} cannot be read ({exc}); pass --restart to train afresh") from None
+    done = steps // max(len(_split(list(range(known.get("sequences", 0))), config)[1]), 1)
     if done > config.epochs:
         raise GraphLLMError(f"{path} has already trained {done} epochs, more than the {config.epochs} asked for; "
                             f"ask for {done} or more, or pass --restart")
-    return state
-
-
-def _resume(draft: FeatureDraftModel, optimizer, path: Path, config: FeatureDistillConfig, wanted: dict
-            ) -> FeatureDistillHistory:
-    state = _read_checkpoint(path, config, wanted)
-    try:
-        if not torch.equal(state["vocabulary"], draft.vocabulary.cpu()):
-            raise ValueError("its vocabulary differs")
-        with torch.no_grad():
-            for name, p in draft.trainable_parameters().items():
-                p.copy_(state["weights"][name])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["torch_rng"])
-    except (KeyError, RuntimeError, ValueError) as exc:
-        raise GraphLLMError(f"{path} does not fit this draft ({exc}); pass --restart to train afresh") from None
-    return FeatureDistillHistory(**state["history"])
+    return done
 
 
 def distill_features_to(model, recipe, tokenizer, out: Path, config: FeatureDistillConfig, prompts: int,
@@ -285,20 +228,22 @@ def distill_features_to(model, recipe, tokenizer, out: Path, config: FeatureDist
                         log=print):
     """`graphllm distill --draft feature`: the target answers `prompts` long-answer requests (kept in
     `out/answers.json`, so an interrupted run answers only the rest), the draft trains on them (checkpointed per
-    epoch in `out/training.pt`; `restart` starts afresh) and is saved in `out`. Returns (draft, history, answers)."""
+    epoch in `out/training/`; `restart` starts afresh) and is saved in `out`. Returns (draft, history, answers)."""
+    import shutil
+
     from graphllm.data.collate import GraphCollator
     from graphllm.data.graphqa.long_answers import TRAINING_REQUESTS, long_answer_prompts
     from graphllm.inference.config import end_of_turn_ids
-    from graphllm.inference.drafts.feature import save_feature_draft
+    from graphllm.inference.drafts.feature.model import save_feature_draft
 
     requests = long_answer_prompts(prompts, seed=config.seed, requests=TRAINING_REQUESTS, tasks=tuple(tasks),
                                    encoders=("adjacency", "incident"))
     collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text,
                              system_prompt=recipe.system_prompt)
     out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "training.pt"
+    checkpoint = out / "training"
     if restart:
-        checkpoint.unlink(missing_ok=True)
+        shutil.rmtree(checkpoint, ignore_errors=True)
     check_checkpoint(checkpoint, config)
     sequences = target_sequences(model, requests, collator, max_new_tokens, end_of_turn_ids(tokenizer),
                                  progress=progress, keep=out / "answers.json", log=log)
