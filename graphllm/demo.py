@@ -17,6 +17,7 @@ from graphllm.catalog.render import render_list
 from graphllm.catalog.validate import validate_catalog
 from graphllm.errors import CatalogError
 from graphllm.fileio import write_if_changed
+from graphllm.results.experiment import ExperimentResult
 
 TASKS = ["cycle_check", "edge_existence"]
 METHODS = [("zero-shot", None), ("graph-token", 120), ("graph-prefix", 120)]
@@ -67,14 +68,14 @@ def run_demo(steps: int | None = None) -> int:
     return 0
 
 
-def summary_table(results: list[dict]) -> str:
-    tasks = sorted({t for r in results for t in r["accuracy"]})
+def summary_table(results: list[ExperimentResult]) -> str:
+    tasks = sorted({t for r in results for t in r.accuracy})
     width = max(len(t) for t in tasks) + 2
     lines = [f"      {'method':<16}" + "".join(f"{t:>{width}}" for t in tasks)]
     for r in results:
-        lines.append(f"      {r['recipe']:<16}" + "".join(f"{r['accuracy'].get(t, float('nan')):>{width}.3f}"
-                                                        for t in tasks))
-    majority = results[0]["majority"]
+        lines.append(f"      {r.recipe:<16}" + "".join(f"{r.accuracy.get(t, float('nan')):>{width}.3f}"
+                                                    for t in tasks))
+    majority = results[0].majority
     lines.append(f"      {'majority':<16}" + "".join(f"{majority.get(t, float('nan')):>{width}.3f}" for t in tasks))
     return "\n".join(lines)
 

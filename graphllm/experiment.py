@@ -6,9 +6,9 @@ also copied to `results/<run>.json`, which the site's leaderboard reads.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from graphllm.errors import GraphLLMError
 from graphllm.evaluate import evaluate, majority_baseline
 from graphllm.fileio import atomic_write_text
 from graphllm.models.build import Recipe, build_model, load_recipe
+from graphllm.results.experiment import ExperimentResult, ResultError, TrainingSummary, read_result, write_result
 from graphllm.train import History, load_trainable, seed_everything, train
 
 
@@ -94,7 +95,10 @@ def _llm(name: str, llm=None, tokenizer=None, device="auto"):
 def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
         llm_name: str = "smollm2-135m", llm=None, tokenizer=None, train_overrides: dict | None = None,
         resume: bool = True, progress: bool = True, eval_batch_size: int = 16, max_new_tokens: int | None = None,
-        results_dir: str | Path | None = "results", device: str = "auto") -> dict:
+        results_dir: str | Path | None = "results", device: str = "auto") -> ExperimentResult | None:
+    """Build the recipe's model on the LLM (seeded first), train it in `run_dir` (resuming a checkpoint there) and
+    evaluate it on `data.test`; the result is written to `run_dir/results.json` and `results_dir/<run>.json`. None
+    in the secondary processes of a multi-process run, where the main process evaluates."""
     recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
     run_dir = Path(run_dir)
     accelerator = accelerator_from_env()
@@ -109,20 +113,16 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
         history = train(model, data.train, data.validation, train_collator, config, run_dir, resume=resume,
                         progress=progress, accelerator=accelerator)
     if accelerator is not None and not accelerator.is_main_process:
-        return {}  # the main process evaluates and writes the results
+        return None
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "recipe.json", recipe.model_dump_json(indent=2) + "\n")
     scores = evaluate(model, data.test, eval_collator, tokenizer, eval_batch_size, max_new_tokens, progress)
-    result = {
-        "run": run_dir.name, "recipe": recipe.name, "llm": llm_name, "tasks": tasks, "seed": seed,
-        **_scored(scores, data),
-        "train": None if config is None else {
-            "config": asdict(config), "steps": history.step, "examples": history.examples,
-            "seconds": history.seconds, "train_loss": history.train_loss, "val_loss": history.val_loss,
-            "trainable_parameters": sum(p.numel() for p in model.trainable_parameters().values())},
-        "data": data.fingerprint(),
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    train_summary = None if config is None else TrainingSummary(
+        config=asdict(config), steps=history.step, examples=history.examples, seconds=history.seconds,
+        trainable_parameters=sum(p.numel() for p in model.trainable_parameters().values()),
+        train_loss=history.train_loss, val_loss=history.val_loss)
+    result = ExperimentResult(run=run_dir.name, recipe=recipe.name, llm=llm_name, tasks=tasks, seed=seed,
+                              **_scored(scores, data), train=train_summary, data=data.fingerprint(), created=_now())
     _write_result(result, run_dir, results_dir)
     return result
 
@@ -133,16 +133,19 @@ def _scored(scores: dict, data: ExperimentData) -> dict:
             "eval_examples_per_second": scores["examples_per_second"], "samples": scores["samples"]}
 
 
-def _write_result(result: dict, run_dir: Path, results_dir: str | Path | None) -> None:
-    text = json.dumps(result, indent=2) + "\n"
-    atomic_write_text(run_dir / "results.json", text)
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _write_result(result: ExperimentResult, run_dir: Path, results_dir: str | Path | None) -> None:
+    write_result(result, run_dir / "results.json")
     if results_dir is not None:
-        atomic_write_text(Path(results_dir) / f"{run_dir.name}.json", text)
+        write_result(result, Path(results_dir) / f"{run_dir.name}.json")
 
 
 def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: str | Path,
                  llm_name: str = "smollm2-135m", new_llm=None, tokenizer=None, train_overrides: dict | None = None,
-                 resume: bool = True, results_dir: str | Path | None = "results", **options) -> dict:
+                 resume: bool = True, results_dir: str | Path | None = "results", **options) -> ExperimentResult:
     """GraphToken's protocol: one model per task (its own encoder, bridge and adapters, on a freshly loaded LLM),
     trained and evaluated on that task alone in `run_dir/<task>`, the results combined into one result.
 
@@ -170,40 +173,40 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
     return result
 
 
-def _finished_part(part_dir: Path, recipe: Recipe, train_overrides: dict | None, data: ExperimentData) -> dict | None:
+def _finished_part(part_dir: Path, recipe: Recipe, train_overrides: dict | None, data: ExperimentData
+                   ) -> ExperimentResult | None:
     try:
-        part = json.loads((part_dir / "results.json").read_text(encoding="utf-8"))
+        part = read_result(part_dir / "results.json")
         stored = Recipe.model_validate_json((part_dir / "recipe.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, ResultError):
         return None
     config = asdict(recipe.train_config(**(train_overrides or {}))) if recipe.trains else None
-    if stored != recipe or (part.get("train") or {}).get("config") != config or part.get("data") != data.fingerprint():
+    if stored != recipe or (part.train.config if part.train else None) != config or part.data != data.fingerprint():
         return None
     return part
 
 
-def combine_parts(name: str, parts: list[dict]) -> dict:
+def combine_parts(name: str, parts: list[ExperimentResult]) -> ExperimentResult:
     """One result from per-task parts: accuracy, majority and samples side by side; training summed over the
     parts (`models` of them, each with up to `steps` steps and `trainable_parameters`); loss curves stay in the
     parts' own results."""
-    tasks = [t for p in parts for t in p["tasks"]]
+    tasks = [t for p in parts for t in p.tasks]
     if len(set(tasks)) != len(tasks):
         raise GraphLLMError(f"per-task parts repeat a task: {', '.join(tasks)}")
-    first = parts[0]
-    result = {"run": name, "recipe": first["recipe"], "llm": first["llm"], "tasks": tasks, "per_task": True}
-    merged = _merge_scores([{**p, "examples_per_second": p["eval_examples_per_second"]} for p in parts])
-    result.update(accuracy=merged["accuracy"], n=merged["n"],
-                  majority={k: v for p in parts for k, v in p["majority"].items()},
-                  eval_examples_per_second=merged["examples_per_second"], samples=merged["samples"])
-    trains = [p["train"] for p in parts if p.get("train")]
-    result["train"] = None if not trains else {
-        "config": trains[0]["config"], "models": len(trains), "steps": max(t["steps"] for t in trains),
-        "part_steps": {p["tasks"][0]: p["train"]["steps"] for p in parts if p.get("train")},
-        "examples": sum(t["examples"] for t in trains), "seconds": sum(t["seconds"] for t in trains),
-        "trainable_parameters": trains[0]["trainable_parameters"]}
-    result["data"] = {p["tasks"][0]: p.get("data") for p in parts}
-    result["created"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    return result
+    merged = _merge_scores([{"accuracy": p.accuracy, "n": p.n, "samples": p.samples,
+                             "examples_per_second": p.eval_examples_per_second} for p in parts])
+    trains = [p.train for p in parts if p.train]
+    train_summary = None if not trains else TrainingSummary(
+        config=trains[0].config, models=len(trains), steps=max(t.steps for t in trains),
+        part_steps={p.tasks[0]: p.train.steps for p in parts if p.train},
+        examples=sum(t.examples for t in trains), seconds=sum(t.seconds for t in trains),
+        trainable_parameters=trains[0].trainable_parameters)
+    return ExperimentResult(run=name, recipe=parts[0].recipe, llm=parts[0].llm, tasks=tasks, per_task=True,
+                            accuracy=merged["accuracy"], n=merged["n"],
+                            majority={k: v for p in parts for k, v in p.majority.items()},
+                            eval_examples_per_second=merged["examples_per_second"], samples=merged["samples"],
+                            train=train_summary, data={p.tasks[0]: p.data for p in parts}, seed=parts[0].seed,
+                            created=_now())
 
 
 def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_name: str = "smollm2-135m", llm=None,
@@ -255,28 +258,27 @@ def evaluate_run(run_dir: str | Path, data: ExperimentData, llm_name: str = "smo
                     self_revise=self_revise)
 
 
-def stored_result(run_dir: str | Path) -> dict:
+def stored_result(run_dir: str | Path) -> ExperimentResult:
     """The result a trained run directory stored (`results.json`): its recipe, LLM, tasks and training."""
-    try:
-        return json.loads((Path(run_dir) / "results.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    path = Path(run_dir) / "results.json"
+    if not path.is_file():
         raise GraphLLMError(f"{run_dir}: no readable results.json, which names the run's recipe and training; "
-                            "train the run with `graphllm train` first") from None
+                            "train the run with `graphllm train` first")
+    return read_result(path)  # a ResultError names the file and what is wrong with it
 
 
-def store_evaluation(stored: dict, run_name: str, data: ExperimentData, scores: dict, results_dir: str | Path
-                     ) -> Path:
+def store_evaluation(stored: ExperimentResult, run_name: str, data: ExperimentData, scores: dict,
+                     results_dir: str | Path) -> Path:
     """`evaluate_run`'s scores as a result for the leaderboard: the run's `stored` result (recipe, LLM,
     training) with these scores, majority baseline and data. On the run's own questions it refreshes
     `<run>.json`; on other questions it goes to `<run>-test<N>.json` (N test questions in all), which the
     leaderboard tables apart, with the other runs on that sample."""
-    fingerprint = ({task: data.of_task(task).fingerprint() for task in stored["tasks"]} if stored.get("per_task")
+    fingerprint = ({task: data.of_task(task).fingerprint() for task in stored.tasks} if stored.per_task
                    else data.fingerprint())
-    name = run_name if stored.get("data") == fingerprint else f"{run_name}-test{sum(scores['n'].values())}"
-    result = {**stored, **_scored(scores, data), "data": fingerprint,
-              "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    name = run_name if stored.data == fingerprint else f"{run_name}-test{sum(scores['n'].values())}"
+    result = dataclasses.replace(stored, **_scored(scores, data), data=fingerprint, created=_now())
     path = Path(results_dir) / f"{name}.json"
-    atomic_write_text(path, json.dumps(result, indent=2) + "\n")
+    write_result(result, path)
     return path
 
 
@@ -292,7 +294,7 @@ def _merge_scores(scores: list[dict]) -> dict:
 def per_task_parts(run_dir: Path) -> list[str]:
     """The tasks of a per-task run directory (`run_per_task`), or [] for any other directory."""
     try:
-        result = stored_result(run_dir)
-    except GraphLLMError:
+        result = read_result(Path(run_dir) / "results.json")
+    except ResultError:
         return []
-    return list(result["tasks"]) if isinstance(result, dict) and result.get("per_task") else []
+    return list(result.tasks) if result.per_task else []

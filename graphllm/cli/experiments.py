@@ -77,17 +77,17 @@ def _train(args) -> int:
     result = (run_per_task if args.per_task else run)(
         args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm, train_overrides=overrides,
         resume=not args.restart, progress=sys.stderr.isatty(), results_dir=args.results, device=args.device)
-    if not result:  # a secondary process of a multi-process run
+    if result is None:  # a secondary process of a multi-process run
         return 0
     _print_result(result)
     print(f"run directory: {run_dir}")
     return 0
 
 
-def _print_result(result: dict) -> None:
+def _print_result(result) -> None:
     print(f"{'task':<20}{'accuracy':>10}{'majority':>10}{'n':>6}")
-    for task, accuracy in result["accuracy"].items():
-        print(f"{task:<20}{accuracy:>10.3f}{result['majority'].get(task, float('nan')):>10.3f}{result['n'][task]:>6}")
+    for task, accuracy in result.accuracy.items():
+        print(f"{task:<20}{accuracy:>10.3f}{result.majority.get(task, float('nan')):>10.3f}{result.n[task]:>6}")
 
 
 def _rounds(text: str) -> int:

@@ -60,7 +60,12 @@ def on_files(files: Files, config) -> Files:
         add(f"assets/stats/{key}.svg", draw(catalog))
         figures[key] = f"assets/stats/{key}.svg"
     add("stats.md", pages.stats_page(catalog, figures))
-    results = leaderboard.load_results(paths.results_dir()) + leaderboard.load_results(paths.local_results_dir())
+    results, problems = [], []
+    for folder in (paths.results_dir(), paths.local_results_dir()):
+        found, wrong = leaderboard.load_results(folder)
+        results, problems = results + found, problems + wrong
+    for problem in problems:  # a warning, so that `mkdocs build --strict` (and `graphllm site`) stops on it
+        log.warning("graphllm: %s", problem)
     result_figures = {}
     for key, svg in leaderboard.figures(results).items():
         add(f"assets/leaderboard/{key}.svg", svg)

@@ -4,9 +4,10 @@ accuracy per task and of training curves."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
+
+from graphllm.results.experiment import ExperimentResult, read_results
 
 # GraphToken with a frozen PaLM 2-S, as published (Perozzi et al. 2024, "Let Your Graph Do the Talking: Encoding
 # Structured Data for LLMs", arXiv 2402.05862). Not comparable run for run: another LLM,
@@ -16,27 +17,19 @@ GRAPHTOKEN_PALM2 = {"node_count": 0.996, "edge_count": 0.426, "cycle_check": 0.9
                     "shortest_path": 0.638}
 
 
-def load_results(results_dir: Path) -> list[dict]:
-    out = []
-    for path in sorted(results_dir.glob("*.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue  # a half-written or foreign file is not a result
-        if isinstance(data, dict) and "accuracy" in data and "recipe" in data:
-            data["_file"] = path.name
-            out.append(data)
-    return out
+def load_results(results_dir: Path) -> tuple[list[ExperimentResult], list[str]]:
+    """(the results in `results_dir`, one line per file that claims to be a result and is not one)."""
+    return read_results(results_dir)
 
 
-def samples(results: list[dict]) -> list[list[dict]]:
+def samples(results: list[ExperimentResult]) -> list[list[ExperimentResult]]:
     """Results grouped by the test sample they were evaluated on (same tasks, question counts and majority
     answers), largest task set first: only runs on one sample can share a table and a majority row."""
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[ExperimentResult]] = {}
     for r in results:
-        key = (tuple(sorted(r["n"].items())), tuple(sorted((t, round(v, 9)) for t, v in r.get("majority", {}).items())))
+        key = (tuple(sorted(r.n.items())), tuple(sorted((t, round(v, 9)) for t, v in r.majority.items())))
         groups.setdefault(key, []).append(r)
-    return sorted(groups.values(), key=lambda g: (-len(g[0]["n"]), -sum(g[0]["n"].values())))
+    return sorted(groups.values(), key=lambda g: (-len(g[0].n), -sum(g[0].n.values())))
 
 
 def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -61,19 +54,19 @@ def _mean(accuracy: dict[str, float]) -> float:
     return sum(accuracy.values()) / max(len(accuracy), 1)
 
 
-def _table(group: list[dict]) -> list[str]:
-    tasks = sorted({t for r in group for t in r["accuracy"]})
-    counts = sorted(set(group[0]["n"].values()))
+def _table(group: list[ExperimentResult]) -> list[str]:
+    tasks = sorted({t for r in group for t in r.accuracy})
+    counts = sorted(set(group[0].n.values()))
     lines = [f"### {len(tasks)} task{'s' if len(tasks) > 1 else ''}, "
              f"{' or '.join(map(str, counts))} test questions each", "",
              "Each accuracy with its 95% Wilson interval on that many questions: one run's figure, one seed.", "",
              "| Method | Run | LLM | Trained steps | " + " | ".join(tasks) + " | mean |",
              "|---|---|---|--:|" + "--:|" * (len(tasks) + 1)]
-    for r in sorted(group, key=lambda r: -_mean(r["accuracy"])):
-        steps = _per_model(r, r["train"]["steps"]) if r.get("train") else 0
-        cells = [_cell(r["accuracy"][t], r["n"].get(t)) if t in r["accuracy"] else "—" for t in tasks]
-        lines.append(f"| {r['recipe']} | {r.get('run', r['_file'])} | {r.get('llm', '?')} | {steps} | "
-                     + " | ".join(cells) + f" | {_mean(r['accuracy']):.3f} |")
+    for r in sorted(group, key=lambda r: -r.mean_accuracy):
+        steps = _per_model(r, r.train.steps) if r.train else 0
+        cells = [_cell(r.accuracy[t], r.n.get(t)) if t in r.accuracy else "—" for t in tasks]
+        lines.append(f"| {r.recipe} | {r.run} | {r.llm} | {steps} | " + " | ".join(cells)
+                     + f" | {r.mean_accuracy:.3f} |")
     majority = {t: v for t, v in majority_of(group).items() if t in tasks}
     lines.append("| *majority baseline* | — | — | — | " + " | ".join(
         f"{majority[t]:.3f}" if t in majority else "—" for t in tasks) + f" | {_mean(majority):.3f} |")
@@ -84,7 +77,7 @@ def _table(group: list[dict]) -> list[str]:
     return lines + [""]
 
 
-def page(results: list[dict], figures: dict[str, str]) -> str:
+def page(results: list[ExperimentResult], figures: dict[str, str]) -> str:
     lines = ["# Leaderboard", ""]
     if not results:
         return "\n".join(lines + ["No results yet. Run `make demo`, or `graphllm train --recipe graph-prefix`, "
@@ -101,37 +94,35 @@ def page(results: list[dict], figures: dict[str, str]) -> str:
     lines += ["## Runs", "", "| Result file | Method | Test questions | Trainable parameters | Training time |",
               "|---|---|--:|--:|--:|"]
     for r in results:
-        train = r.get("train") or {}
-        params = _per_model(r, f"{train['trainable_parameters']:,}") if train.get("trainable_parameters") else "0"
-        seconds = f"{train['seconds']:.0f} s" if train.get("seconds") else "—"
-        lines.append(f"| `{r['_file']}` | {r['recipe']} | {sum(r['n'].values())} | {params} | {seconds} |")
+        params = _per_model(r, f"{r.train.trainable_parameters:,}") if r.train else "0"
+        seconds = f"{r.train.seconds:.0f} s" if r.train and r.train.seconds else "—"
+        lines.append(f"| `{r.file}` | {r.recipe} | {sum(r.n.values())} | {params} | {seconds} |")
     return "\n".join(lines) + "\n"
 
 
-def _per_model(result: dict, figure) -> str:
+def _per_model(result: ExperimentResult, figure) -> str:
     """A run of one model per task (`graphllm train --per-task`) trains its figure once for each task."""
-    models = (result.get("train") or {}).get("models", 1)
-    return f"{figure} per task ({models} models)" if models > 1 else str(figure)
+    return f"{figure} per task ({result.models} models)" if result.models > 1 else str(figure)
 
 
-def majority_of(results: list[dict]) -> dict[str, float]:
+def majority_of(results: list[ExperimentResult]) -> dict[str, float]:
     """The majority baseline per task, from whichever results carry it (one sample's results agree)."""
     majority: dict[str, float] = {}
     for r in results:
-        majority.update(r.get("majority", {}))
+        majority.update(r.majority)
     return majority
 
 
-def figures(results: list[dict]) -> dict[str, bytes]:
+def figures(results: list[ExperimentResult]) -> dict[str, bytes]:
     if not results:
         return {}
     from graphllm.site.plots import _pyplot, _svg
 
     plt = _pyplot()
     group = samples(results)[0]  # the largest test sample: bars of one figure must answer the same questions
-    tasks = sorted({t for r in group for t in r["accuracy"]})
+    tasks = sorted({t for r in group for t in r.accuracy})
     majority = majority_of(group)
-    bars = [(r.get("run", r["recipe"]), r["accuracy"], None) for r in group]
+    bars = [(r.run, r.accuracy, None) for r in group]
     bars += [("majority", majority, "#cfd8dc")]
     if any(t in GRAPHTOKEN_PALM2 for t in tasks):
         bars += [("GraphToken, PaLM 2-S (published)", GRAPHTOKEN_PALM2, "#90a4ae")]
@@ -148,15 +139,15 @@ def figures(results: list[dict]) -> dict[str, bytes]:
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     out = {"accuracy": _svg(fig)}
-    trained = [r for r in results if r.get("train") and r["train"].get("train_loss")]
+    trained = [r for r in results if r.train and r.train.train_loss]
     if trained:
         fig, ax = plt.subplots(figsize=(7, 3.2))
         for r in trained:
-            steps, losses = zip(*r["train"]["train_loss"], strict=True)
-            ax.plot(steps, losses, label=f"{r.get('run', r['recipe'])} (train)", linewidth=1)
-            if r["train"].get("val_loss"):
-                vs, vl = zip(*r["train"]["val_loss"], strict=True)
-                ax.plot(vs, vl, "o--", label=f"{r.get('run', r['recipe'])} (validation)", markersize=3)
+            steps, losses = zip(*r.train.train_loss, strict=True)
+            ax.plot(steps, losses, label=f"{r.run} (train)", linewidth=1)
+            if r.train.val_loss:
+                vs, vl = zip(*r.train.val_loss, strict=True)
+                ax.plot(vs, vl, "o--", label=f"{r.run} (validation)", markersize=3)
         ax.set_xlabel("step")
         ax.set_ylabel("loss")
         ax.legend(frameon=False, fontsize=8)

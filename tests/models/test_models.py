@@ -259,20 +259,20 @@ def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenize
     result = run("graph-prefix", ["cycle_check", "edge_existence"], data, tmp_path / "runs" / "gp",
                  llm=tiny_llm("qwen2"), tokenizer=tokenizer, train_overrides={"steps": 3, "batch_size": 4},
                  progress=False, max_new_tokens=4, results_dir=tmp_path / "results")
-    assert set(result["accuracy"]) == {"cycle_check", "edge_existence"}
-    assert result["n"] == {"cycle_check": 6, "edge_existence": 6}
-    assert set(result["majority"]) == {"cycle_check", "edge_existence"}
-    assert result["train"]["steps"] == 3 and (tmp_path / "results" / "gp.json").exists()
+    assert set(result.accuracy) == {"cycle_check", "edge_existence"}
+    assert result.n == {"cycle_check": 6, "edge_existence": 6}
+    assert set(result.majority) == {"cycle_check", "edge_existence"}
+    assert result.train.steps == 3 and (tmp_path / "results" / "gp.json").exists()
     zero = run("zero-shot", ["cycle_check"], ExperimentData([], [], data.test[:4]), tmp_path / "runs" / "zs",
                llm=tiny_llm("gpt2"), tokenizer=tokenizer, progress=False, max_new_tokens=3, results_dir=None)
-    assert zero["train"] is None and zero["n"] == {"cycle_check": 4}
+    assert zero.train is None and zero.n == {"cycle_check": 4}
     few = run("few-shot", ["cycle_check"], ExperimentData(data.train, [], data.test[:4]), tmp_path / "runs" / "fs",
               llm=tiny_llm("opt"), tokenizer=tokenizer, progress=False, max_new_tokens=3, results_dir=None)
-    assert few["train"] is None and few["n"] == {"cycle_check": 4}
+    assert few.train is None and few.n == {"cycle_check": 4}
     retriever = run("g-retriever", ["cycle_check"], ExperimentData(data.train, [], data.test[:4]),
                     tmp_path / "runs" / "gr", llm=tiny_llm("llama"), tokenizer=tokenizer,
                     train_overrides={"steps": 2, "batch_size": 2}, progress=False, max_new_tokens=3, results_dir=None)
-    assert retriever["train"]["steps"] == 2
+    assert retriever.train.steps == 2
 
 
 def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, tokenizer, qa, monkeypatch):
@@ -292,27 +292,27 @@ def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, to
         part = (tmp_path / "per-task" / task / "results.json").read_text()
         assert f'"tasks": [\n    "{task}"\n  ]' in part
         assert {d.task for d in data.of_task(task).train} == {task}
-    assert result["per_task"] and result["tasks"] == tasks and set(result["accuracy"]) == set(tasks)
-    assert result["n"] == {t: sum(d.task == t for d in data.test) for t in tasks}
-    assert result["train"]["models"] == 2 and result["train"]["steps"] == 2
-    assert result["train"]["examples"] == 2 * 2 * 4
+    assert result.per_task and result.tasks == tasks and set(result.accuracy) == set(tasks)
+    assert result.n == {t: sum(d.task == t for d in data.test) for t in tasks}
+    assert result.train.models == 2 and result.train.steps == 2
+    assert result.train.examples == 2 * 2 * 4
     assert (tmp_path / "results" / "per-task.json").exists()
 
     again = run_per_task("graph-prefix-lora", tasks, data, tmp_path / "per-task", **options)
-    assert len(made) == 2 and again["accuracy"] == result["accuracy"]  # both parts finished: nothing ran
+    assert len(made) == 2 and again.accuracy == result.accuracy  # both parts finished: nothing ran
     fewer = ExperimentData(data.train, data.validation, [d for d in data.test if d.task == "cycle_check"][:3]
                            + [d for d in data.test if d.task == "edge_existence"])
     changed = run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task", **options)
-    assert len(made) == 3 and changed["n"]["cycle_check"] == 3  # other data: that part evaluated again
+    assert len(made) == 3 and changed.n["cycle_check"] == 3  # other data: that part evaluated again
     longer = run_per_task("graph-prefix-lora", tasks, fewer, tmp_path / "per-task",
                           **{**options, "train_overrides": {"steps": 3, "batch_size": 4}})
-    assert len(made) == 5 and longer["train"]["steps"] == 3
+    assert len(made) == 5 and longer.train.steps == 3
 
     scores = evaluate_run(tmp_path / "per-task", fewer, new_llm=new_llm, tokenizer=tokenizer)
-    assert len(made) == 7 and scores["accuracy"] == longer["accuracy"] and scores["n"] == longer["n"]
+    assert len(made) == 7 and scores["accuracy"] == longer.accuracy and scores["n"] == longer.n
     stored = stored_result(tmp_path / "per-task")
     same = store_evaluation(stored, "per-task", fewer, scores, tmp_path / "results")
-    assert same.name == "per-task.json" and json.loads(same.read_text())["data"] == longer["data"]
+    assert same.name == "per-task.json" and json.loads(same.read_text())["data"] == longer.data
     fewest = ExperimentData(data.train, data.validation, [d for d in fewer.test if d.task == "cycle_check"][:2]
                             + [d for d in fewer.test if d.task == "edge_existence"][:2])
     other = store_evaluation(stored, "per-task", fewest,
@@ -320,8 +320,8 @@ def test_per_task_run_trains_a_model_each_and_reuses_finished_parts(tmp_path, to
                              tmp_path / "results")
     kept = json.loads(other.read_text())
     assert other.name == "per-task-test4.json" and kept["n"] == {"cycle_check": 2, "edge_existence": 2}
-    assert kept["train"] == longer["train"] and kept["per_task"] and kept["data"]["cycle_check"]["test"] == 2
-    assert json.loads(same.read_text())["n"] == longer["n"]  # the other sample got a file of its own
+    assert kept["train"] == longer.to_dict()["train"] and kept["per_task"] and kept["data"]["cycle_check"]["test"] == 2
+    assert json.loads(same.read_text())["n"] == longer.n  # the other sample got a file of its own
     with pytest.raises(GraphLLMError, match="no readable results.json"):
         stored_result(tmp_path / "per-task" / "missing")
     with pytest.raises(GraphLLMError, match="one model per task; pass one of them: .*cycle_check"):

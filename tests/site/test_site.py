@@ -3,7 +3,10 @@
 import re
 from html.parser import HTMLParser
 
+import pytest
+
 from graphllm.catalog.store import load_catalog
+from graphllm.errors import GraphLLMError
 from graphllm.site.pages import counts
 from tests.conftest import CATALOG
 
@@ -79,13 +82,19 @@ def test_leaderboard_from_results(tmp_path, monkeypatch):
 
     results = tmp_path / "results"
     results.mkdir()
-    result = {"recipe": "graph-prefix", "llm": "tiny", "tasks": ["cycle_check"], "accuracy": {"cycle_check": 0.75},
-              "n": {"cycle_check": 40}, "majority": {"cycle_check": 0.6},
-              "train": {"steps": 10, "seconds": 3.0, "trainable_parameters": 1234,
+    result = {"run": "demo-graph-prefix", "recipe": "graph-prefix", "llm": "tiny", "tasks": ["cycle_check"],
+              "accuracy": {"cycle_check": 0.75}, "n": {"cycle_check": 40}, "majority": {"cycle_check": 0.6},
+              "eval_examples_per_second": 2.0, "samples": [], "data": None, "created": "2026-12-07T00:00:00+00:00",
+              "train": {"config": {}, "steps": 10, "examples": 80, "seconds": 3.0, "trainable_parameters": 1234,
                         "train_loss": [[1, 2.0], [2, 1.5]], "val_loss": [[2, 1.7]]}}
     (results / "demo-graph-prefix.json").write_text(json.dumps(result))
-    (results / "broken.json").write_text("{not json")
+    (results / "foreign.json").write_text("{not json")
+    (results / "other.json").write_text('{"links": []}')
     monkeypatch.setenv("GRAPHLLM_RESULTS", str(results))
+    (results / "damaged.json").write_text(json.dumps({k: v for k, v in result.items() if k != "n"}))
+    with pytest.raises(GraphLLMError, match=r"damaged.json: not a result of this graphllm .*'n'"):
+        build_site(strict=True, site_dir=tmp_path / "site")
+    (results / "damaged.json").unlink()
     site = build_site(strict=True, site_dir=tmp_path / "site")
     html = (site / "leaderboard" / "index.html").read_text(encoding="utf-8")
     assert "graph-prefix" in html and "0.750" in html and "0.600" in html
@@ -98,8 +107,7 @@ def test_leaderboard_compares_only_runs_on_the_same_questions():
     from graphllm.site import leaderboard
 
     def result(run, accuracy, n, majority):
-        return {"run": run, "recipe": run.split("-", 1)[1], "llm": "tiny", "_file": f"{run}.json",
-                "accuracy": accuracy, "n": n, "majority": majority}
+        return _result(run=run, recipe=run.split("-", 1)[1], accuracy=accuracy, n=n, majority=majority)
 
     demo = {"n": {"cycle_check": 50}, "majority": {"cycle_check": 0.76}}
     nine = {"n": {"cycle_check": 100, "edge_count": 100}, "majority": {"cycle_check": 0.65, "edge_count": 0.046}}
@@ -107,7 +115,7 @@ def test_leaderboard_compares_only_runs_on_the_same_questions():
                result("demo-zero-shot", {"cycle_check": 0.0}, **demo),
                result("big-graph-prefix", {"cycle_check": 0.9, "edge_count": 0.3}, **nine)]
     groups = leaderboard.samples(results)
-    assert [[r["run"] for r in g] for g in groups] == [["big-graph-prefix"], ["demo-graph-token", "demo-zero-shot"]]
+    assert [[r.run for r in g] for g in groups] == [["big-graph-prefix"], ["demo-graph-token", "demo-zero-shot"]]
     text = leaderboard.page(results, {})
     big, demo_table = text.split("\n## ")[0].split("### ")[1:3]
     assert big.startswith("2 tasks, 100 test questions each") and "0.650 | 0.046 | 0.348 |" in big
@@ -119,14 +127,14 @@ def test_leaderboard_compares_only_runs_on_the_same_questions():
 
 
 def test_leaderboard_says_when_a_run_trained_one_model_per_task():
+    from graphllm.results.experiment import TrainingSummary
     from graphllm.site import leaderboard
 
-    common = {"llm": "tiny", "n": {"node_count": 100}, "majority": {"node_count": 0.03}}
-    train = {"steps": 300, "seconds": 600.0, "trainable_parameters": 3276032}
-    results = [{**common, "run": "joint", "recipe": "graph-prefix", "_file": "joint.json",
-                "accuracy": {"node_count": 0.2}, "train": train},
-               {**common, "run": "each", "recipe": "graph-prefix", "_file": "each.json", "per_task": True,
-                "accuracy": {"node_count": 0.9}, "train": {**train, "models": 9}}]
+    common = {"n": {"node_count": 100}, "majority": {"node_count": 0.03}, "recipe": "graph-prefix"}
+    train = {"config": {}, "steps": 300, "examples": 2400, "seconds": 600.0, "trainable_parameters": 3276032}
+    results = [_result(**common, run="joint", accuracy={"node_count": 0.2}, train=TrainingSummary(**train)),
+               _result(**common, run="each", per_task=True, accuracy={"node_count": 0.9},
+                       train=TrainingSummary(**train, models=9))]
     text = leaderboard.page(results, {})
     assert "| graph-prefix | each | tiny | 300 per task (9 models) | 0.900 <small>(0.83-0.94)</small> | 0.900 |" in text
     assert "| graph-prefix | joint | tiny | 300 | 0.200 <small>(0.13-0.29)</small> | 0.200 |" in text
@@ -237,8 +245,16 @@ def test_leaderboard_cells_carry_their_wilson_interval():
     assert [round(x, 3) for x in wilson_interval(0.5, 100)] == [0.404, 0.596]  # the textbook case
     assert [round(x, 4) for x in wilson_interval(0.0, 50)] == [0.0, 0.0714]  # not empty at 0
     assert wilson_interval(1.0, 400)[1] == 1.0 and wilson_interval(0.3, 0) == (0.0, 1.0)
-    result = {"recipe": "graph-prefix", "run": "r", "_file": "r.json", "llm": "smollm2-135m",
-              "accuracy": {"cycle_check": 0.94},
-              "n": {"cycle_check": 50}, "majority": {"cycle_check": 0.76}}
+    result = _result(recipe="graph-prefix", run="r", llm="smollm2-135m", accuracy={"cycle_check": 0.94},
+                     n={"cycle_check": 50}, majority={"cycle_check": 0.76})
     table = "\n".join(_table([result]))
     assert "| 0.940 <small>(0.84-0.98)</small> |" in table and "95% Wilson interval" in table
+
+
+def _result(**fields):
+    """A result as `graphllm train` writes one, with what a test does not care about filled in."""
+    from graphllm.results.experiment import ExperimentResult
+
+    defaults = {"llm": "tiny", "tasks": sorted(fields["accuracy"]), "eval_examples_per_second": 0.0, "samples": [],
+                "train": None, "data": None, "created": "2026-12-07T00:00:00+00:00", "file": f"{fields['run']}.json"}
+    return ExperimentResult(**{**defaults, **fields})
