@@ -208,3 +208,33 @@ def test_cli_generates_and_prints_stats(tmp_path):
     assert (out / "meta.json").exists()
     bad = run_cli("data", "graphqa", "--out", str(out), "--tasks", "cycle_chek")
     assert bad.returncode == 2 and "unknown or no task" in bad.stderr
+
+
+def test_every_task_module_registers_its_task_in_its_place(monkeypatch):
+    import pkgutil
+
+    import graphllm.data.graphqa.tasks as package
+    from graphllm.data.graphqa.tasks import base
+
+    modules = {m.name for m in pkgutil.iter_modules(package.__path__)} - {"base"}
+    assert set(TASKS) == modules  # one module per task, named after it
+    assert [t.position for t in TASKS.values()] == sorted(t.position for t in TASKS.values())
+    monkeypatch.setattr(base, "REGISTRY", dict(base.REGISTRY))
+
+    class LeafCount(base.Task):
+        name, position = "leaf_count", 13
+
+        def make(self, graph, names, rng):
+            leaves = sum(len(graph.adjacency[v]) == 1 for v in range(graph.n))
+            return base.TaskItem("How many nodes have exactly one neighbour?", f"{leaves}.", leaves, [])
+
+        def parse(self, answer, names):
+            return base.number(answer)
+
+    base.register_task(LeafCount)
+    assert base.REGISTRY["leaf_count"].parse("3.", []) == 3
+    with pytest.raises(ValueError, match="registered twice"):
+        base.register_task(LeafCount)
+    LeafCount.name = "other"
+    with pytest.raises(ValueError, match="takes position 13, which another task has"):
+        base.register_task(LeafCount)
