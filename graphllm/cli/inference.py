@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, device_type
+from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help
 from graphllm.errors import UsageError
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
@@ -138,7 +138,7 @@ def _bench_decode(args) -> int:
 def register(commands, experiment: argparse.ArgumentParser) -> None:
     gen = commands.add_parser(
         "generate", help="answer a question about your graph with a trained run (or a recipe)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
         description="Read a graph (JSON {\"num_nodes\": N, \"edges\": [[u, v], ...]} or an edge list 'u v' per "
                     "line), encode it as the run was trained (GNN tokens, prefix and/or text) and decode an "
                     "answer, optionally with speculative decoding (--draft) or SelFee self-revision.",
@@ -161,9 +161,7 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling threshold (default 1: off)")
     gen.add_argument("--stop", action="append", help="stop once the answer contains this text (repeatable)")
     gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--draft", help="speculative decoding: ngram[:N], early-exit[:K], distilled[:DIR], "
-                                     "feature[:DIR], or several joined by + (one merged tree). The output is the "
-                                     "same as without it.")
+    gen.add_argument("--draft", help=draft_help("speculative decoding, with the same output as without it"))
     gen.add_argument("--tree", default="1,1,3,1,1", help=TREE_HELP)
     gen.add_argument("--static-cache", action="store_true", help=STATIC_HELP)
     gen.add_argument("--self-revise", type=int, default=0, metavar="N",
@@ -217,6 +215,7 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
 def register_bench(bench_commands) -> None:
     bd = bench_commands.add_parser(
         "decode", help="our decoding (plain, speculative) vs transformers generate and assisted generation",
+        formatter_class=HelpFormatter,
         description="Greedy decoding of long-answer GraphQA prompts with the embedded SmolLM2-135M: our plain "
                     "decoding, ours with each draft and tree shape, transformers' generate, its prompt-lookup and "
                     "early-exit assisted generation (and whether they run at batch > 1 or from inputs_embeds), "
@@ -227,8 +226,8 @@ def register_bench(bench_commands) -> None:
     bd.add_argument("--max-new-tokens", type=int, default=96)
     bd.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8])
     bd.add_argument("--drafts", nargs="+", default=["ngram", "early-exit:6", "ngram+early-exit:6"],
-                    help="draft specs as for `graphllm generate --draft`; a trained draft of the zero-shot recipe "
-                         "is distilled:DIR or feature:DIR (see `graphllm distill`)")
+                    help=draft_help("draft specs as for `graphllm generate --draft` (a trained draft of the zero-shot "
+                                    "recipe, from `graphllm distill`, is distilled:DIR or feature:DIR)"))
     bd.add_argument("--trees", nargs="+", default=["1,1,1,1", "1,1,3,1,1"],
                     help="tree shapes to try per draft (SHAPE:whole for untrimmed trees, as in generate --tree)")
     bd.add_argument("--no-peers", action="store_true", help="skip transformers")

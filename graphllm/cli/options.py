@@ -16,3 +16,31 @@ def device_type(text: str):
         return resolve_device(text)
     except DeviceError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class RegistryHelp(str):
+    """A `--help` text made from a registry when help is printed, not when the parser is built: the registries of
+    drafts and layers import torch, which a command's start-up should not wait for. `HelpFormatter` renders it."""
+
+    def __new__(cls, render):
+        text = super().__new__(cls, "(from the registry)")
+        text.render = render
+        return text
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Raw descriptions and epilogs, and `RegistryHelp` texts rendered."""
+
+    def _get_help_string(self, action):
+        return action.help.render() if isinstance(action.help, RegistryHelp) else super()._get_help_string(action)
+
+
+def draft_help(lead: str) -> RegistryHelp:
+    """`lead`, then one line per registered draft (`graphllm.inference.drafts`)."""
+
+    def render() -> str:
+        from graphllm.inference.drafts import usage
+
+        return f"{lead}: {usage()}. Join several with + for one merged tree."
+
+    return RegistryHelp(render)

@@ -120,3 +120,22 @@ def test_no_module_past_400_lines():
     long = {str(path.relative_to(REPO)): n for path in PACKAGE.rglob("*.py")
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_cli_starts_without_torch_and_its_help_lists_every_registered_draft():
+    """Building the parser imports no torch (catalog commands must not wait for it); `--help` of the commands
+    taking drafts renders them from the registry, so a new draft module shows up without touching the CLI."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import sys, graphllm.cli as cli; cli.build_parser(); "
+            "print('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
+    from graphllm.inference.drafts.registry import REGISTRY
+
+    for command in (["generate"], ["bench", "decode"]):
+        text = subprocess.run([sys.executable, "-m", "graphllm", *command, "--help"], capture_output=True, text=True,
+                              check=True, env={**os.environ, "COLUMNS": "400"}).stdout
+        assert all(entry.usage.split("  ")[0] in text for entry in REGISTRY.values()), command
