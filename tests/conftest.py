@@ -89,3 +89,18 @@ def browser(tmp_path_factory):
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+def losses_of_steps(model, batch, steps: int, lr: float) -> list[float]:
+    """`steps` AdamW steps of `model` on one `batch`: the loss before each (what "it learns" tests read)."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.trainable_parameters().values(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = model(batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(float(loss))
+    return losses

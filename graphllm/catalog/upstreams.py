@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graphllm.catalog.store import UPSTREAMS_FILE
 from graphllm.errors import CatalogError
+from graphllm.patterns import checked_pattern
 
 
 def _path_parts(heading: str) -> tuple[str, ...]:
@@ -40,12 +41,7 @@ class SectionRule(BaseModel):
     @field_validator("title")
     @classmethod
     def _compiles(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"title pattern {value!r} is not a regular expression: {exc}") from None
-        return value
+        return value if value is None else checked_pattern(value, "title pattern")
 
     def accepts(self, title: str) -> bool:
         return self.title is None or re.search(self.title, title) is not None

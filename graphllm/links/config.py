@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graphllm.errors import GraphLLMError
 from graphllm.links.model import Verdict
+from graphllm.patterns import checked_pattern
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 "
@@ -84,12 +85,7 @@ class LinkConfig(BaseModel):
     @field_validator("exclude")
     @classmethod
     def _regexes_compile(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"exclude pattern {pattern!r} is not a regular expression: {exc}") from None
-        return patterns
+        return [checked_pattern(pattern, "exclude pattern") for pattern in patterns]
 
     def rule(self, host: str) -> HostRule:
         host = host.lower()

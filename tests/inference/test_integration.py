@@ -10,6 +10,7 @@ from graphllm.data.graphqa import GraphQAConfig, generate, to_data
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate as generate_tokens
 from graphllm.models.build import build_model, load_recipe
+from tests.conftest import losses_of_steps
 
 pytestmark = pytest.mark.integration
 
@@ -50,15 +51,7 @@ def test_graph_prefix_learns_on_the_real_model(smollm2):
     torch.manual_seed(0)
     graph_llm = build_model(load_recipe("graph-prefix"), model)
     data = [to_data(e) for e in generate(GraphQAConfig(examples=8, tasks=["cycle_check"], seed=1), workers=1)]
-    batch = GraphCollator(tokenizer, "train")(data)
-    optimizer = torch.optim.AdamW(graph_llm.trainable_parameters().values(), lr=1e-3)
-    losses = []
-    for _ in range(4):
-        loss = graph_llm(batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        losses.append(loss.item())
+    losses = losses_of_steps(graph_llm, GraphCollator(tokenizer, "train")(data), steps=4, lr=1e-3)
     assert losses[-1] < losses[0]
 
 

@@ -26,6 +26,7 @@ from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.llm import TINY_ARCHS, LLMShape, tiny_llm
 from graphllm.train import CheckpointError, TrainConfig, load_trainable, train
+from tests.conftest import losses_of_steps
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +46,7 @@ def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     batch = GraphCollator(tokenizer, "train", include_graph_text=text)(qa[:4])
     params = model.trainable_parameters()
     before = {k: v.detach().clone() for k, v in params.items()}
-    optimizer = torch.optim.AdamW(params.values(), lr=1e-2)
-    losses = []
-    for _ in range(5):
-        loss = model(batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        losses.append(float(loss))
+    losses = losses_of_steps(model, batch, steps=5, lr=1e-2)
     assert losses[-1] < losses[0]
     assert any(not torch.equal(before[k], v) for k, v in params.items())
     frozen = [n for n, p in model.llm.named_parameters() if not p.requires_grad]
