@@ -11,12 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graphllm.catalog.store import UPSTREAMS_FILE
 from graphllm.errors import CatalogError
-from graphllm.patterns import checked_pattern
+from graphllm.settings import checked_pattern, read_yaml, validated
 
 
 def _path_parts(heading: str) -> tuple[str, ...]:
@@ -137,17 +136,4 @@ class Upstreams(BaseModel):
 
 def load_upstreams(catalog_dir: str | Path) -> Upstreams:
     path = Path(catalog_dir) / UPSTREAMS_FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CatalogError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise CatalogError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
-    try:
-        return Upstreams.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(part) for part in err["loc"])
-        raise CatalogError(f"{path}: {where}: {err['msg']}") from None
+    return validated(Upstreams, read_yaml(path, CatalogError), str(path), CatalogError)

@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graphllm.errors import GraphLLMError
 from graphllm.links.model import Verdict
-from graphllm.patterns import checked_pattern
+from graphllm.settings import checked_pattern, read_yaml, validated
 
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36 "
@@ -109,20 +108,8 @@ def load_config(path: str | Path | None, **overrides) -> LinkConfig:
     data: dict = {}
     if path is not None:
         path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except OSError as exc:
-            raise LinkConfigError(f"cannot read link-check config {path}: {exc.strerror or exc}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise LinkConfigError(f"{where}: YAML syntax error: {getattr(exc, 'problem', exc)}") from None
+        data = read_yaml(path, LinkConfigError, "link-check config ") or {}
         if not isinstance(data, dict):
             raise LinkConfigError(f"{path}: the config must be a mapping of settings")
     data.update({k: v for k, v in overrides.items() if v is not None})
-    try:
-        return LinkConfig.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise LinkConfigError(f"{path or 'link-check settings'}: field {field!r}: {err['msg']}") from None
+    return validated(LinkConfig, data, str(path or "link-check settings"), LinkConfigError)
