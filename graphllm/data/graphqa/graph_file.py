@@ -30,23 +30,49 @@ def read_graph(path: str | Path) -> Graph:
     if path.suffix == ".json":
         try:
             raw = json.loads(text)
-            edges = [(int(u), int(v)) for u, v in raw["edges"]]
-            n = int(raw.get("num_nodes", 1 + max((max(e) for e in edges), default=-1)))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise GraphFileError(f"{path}: expected {{\"num_nodes\": N, \"edges\": [[u, v], ...]}} ({exc})") from None
-    else:
-        edges = []
-        for number, line in enumerate(text.splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            parts = line.replace(",", " ").split()
-            if len(parts) != 2 or not all(p.isdigit() for p in parts):
-                raise GraphFileError(f"{path}:{number}: expected two node numbers, e.g. '0 3', not {line!r}")
-            edges.append((int(parts[0]), int(parts[1])))
-        n = 1 + max((max(e) for e in edges), default=-1)
-    if n < 1 or any(not (0 <= u < n and 0 <= v < n) for u, v in edges):
-        raise GraphFileError(f"{path}: node numbers must lie in 0..{n - 1}")
+        except ValueError as exc:
+            raise GraphFileError(f"{path}: not JSON ({exc})") from None
+        return graph_from_json(raw, str(path))
+    return graph_from_edge_list(text, str(path))
+
+
+def graph_from_json(raw, source: str = "graph") -> Graph:
+    """`{"num_nodes": N, "edges": [[u, v], ...]}` (num_nodes defaults to one more than the largest node)."""
+    try:
+        edges = [(_node(u), _node(v)) for u, v in raw["edges"]]
+        n = _node(raw.get("num_nodes", 1 + max((max(e) for e in edges), default=-1)))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GraphFileError(f"{source}: expected {{\"num_nodes\": N, \"edges\": [[u, v], ...]}} with whole numbers "
+                             f"({exc.__class__.__name__}: {exc})") from None
+    return _checked(n, edges, source)
+
+
+def graph_from_edge_list(text: str, source: str = "graph") -> Graph:
+    """One `u v` pair of node numbers per line (`#` starts a comment; the nodes are 0 .. the largest number)."""
+    edges = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.replace(",", " ").split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise GraphFileError(f"{source}:{number}: expected two node numbers, e.g. '0 3', not {line!r}")
+        edges.append((int(parts[0]), int(parts[1])))
+    return _checked(1 + max((max(e) for e in edges), default=-1), edges, source)
+
+
+def _node(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
+
+
+def _checked(n: int, edges: list[tuple[int, int]], source: str) -> Graph:
+    if n < 1:
+        raise GraphFileError(f"{source}: the graph has no nodes")
+    wrong = next(((u, v) for u, v in edges if not (0 <= u < n and 0 <= v < n)), None)
+    if wrong is not None:
+        raise GraphFileError(f"{source}: edge {list(wrong)} names a node outside 0..{n - 1}")
     return Graph.build(n, edges, "file")
 
 
