@@ -131,6 +131,22 @@ class DecodeState:
         if layers is None:
             self.mask = self.mask[:, :length]
 
+    def append(self, other: DecodeState) -> None:
+        """Add the rows of `other` (a state of the same model) after this state's rows: how a request joins a
+        running batch. The shorter of the two caches is padded on the left with holes, so every slot keeps its
+        row's order and position, and the explicit masks skip the holes."""
+        length = max(self.length, other.length)
+        ours, theirs = filled_layers(self.cache), filled_layers(other.cache)
+        if len(ours) != len(theirs) or self.keep_hidden or other.keep_hidden:
+            raise ValueError("only states of one model, without kept hidden states, can be joined")
+        for mine, added in zip(ours, theirs, strict=True):
+            mine.keys = torch.cat([_left_pad(mine.keys, length), _left_pad(added.keys, length)])
+            mine.values = torch.cat([_left_pad(mine.values, length), _left_pad(added.values, length)])
+        self.mask = torch.cat([_left_pad(self.mask, length), _left_pad(other.mask, length)])
+        self.next_position = torch.cat([self.next_position, other.next_position])
+        first = max(self.rows, default=-1) + 1
+        self.rows = self.rows + [first + row for row in other.rows]
+
     def select_rows(self, order: list[int]) -> None:
         """Keep only some rows (the others finished), row i becoming what row order[i] was (`row_order` gives
         the order that moves least), and drop the leading slots no remaining row uses."""
@@ -145,6 +161,17 @@ class DecodeState:
         if unused:
             drop_leading_slots(self.cache, unused)
             self.mask = self.mask[:, unused:]
+
+
+def _left_pad(t: torch.Tensor, length: int) -> torch.Tensor:
+    """`t` ([B, S] masks, or [B, heads, S, D] keys and values) with empty slots before its own, to `length`."""
+    dim = 1 if t.dim() == 2 else 2
+    missing = length - t.shape[dim]
+    if not missing:
+        return t
+    shape = list(t.shape)
+    shape[dim] = missing
+    return torch.cat([t.new_zeros(shape), t], dim=dim)
 
 
 def _rows_apart_pays(x) -> bool:

@@ -21,6 +21,9 @@ from graphllm.inference.tree import TokenTree, TreeBuilder
 class Draft(ABC):
     name: str = ""
     needs_hidden: bool = False  # reads the target's last hidden states (DecodeState.hidden)
+    # Keeps a state of its own for the rows it started with (a cache): rows cannot join it mid-batch, so the
+    # continuous batcher of `graphllm serve` cannot use it.
+    own_state: bool = False
 
     @abstractmethod
     def propose(self, state: DecodeState, roots: list[int], contexts: list[list[int]], shape: TreeShape,

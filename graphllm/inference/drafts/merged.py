@@ -18,6 +18,7 @@ class MergedDraft(Draft):
         self.drafts = drafts
         self.name = "+".join(d.name for d in drafts)
         self.needs_hidden = any(d.needs_hidden for d in drafts)
+        self.own_state = any(d.own_state for d in drafts)
 
     def modules(self) -> list[torch.nn.Module]:
         return [m for draft in self.drafts for m in draft.modules()]

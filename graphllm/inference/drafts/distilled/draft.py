@@ -19,6 +19,7 @@ from graphllm.models.graph_llm import GraphLLM
 
 class DistilledDraft(Draft):
     name = "distilled"
+    own_state = True
 
     def __init__(self, draft: GraphLLM) -> None:
         self.model = draft

@@ -21,6 +21,7 @@ from graphllm.inference.tree import TokenTree
 
 class FeatureDraft(Draft):
     name = "feature"
+    own_state = True
     needs_hidden = True
 
     def __init__(self, model: FeatureDraftModel) -> None:
