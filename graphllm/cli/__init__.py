@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from graphllm import __version__
-from graphllm.cli import catalog, experiments, links
+from graphllm.cli import catalog, experiments, links, serve
 from graphllm.errors import GraphLLMError
 
 EPILOG = """examples:
@@ -23,6 +23,7 @@ EPILOG = """examples:
   graphllm data graphqa --stats      generate GraphQA and print its label statistics
   graphllm train --recipe graph-prefix --tasks cycle_check
                                      train and evaluate a method; results feed the leaderboard
+  graphllm serve --recipe zero-shot  answer graph questions over HTTP (a page to try it at /)
   graphllm bench links               our link checker vs linkinator and markdown-link-check
   graphllm demo                      the main job on the embedded default
 """
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog.register(commands)
     links.register(commands)
     experiments.register(commands)
+    serve.register(commands)
     return parser
 
 

@@ -191,12 +191,13 @@ def register(commands) -> None:
                          "DIR/<run>-test<N>.json on others (N test questions)")
     ev.set_defaults(func=_eval)
 
-    from graphllm.cli import inference
+    from graphllm.cli import inference, serve
 
     inference.register(commands, experiment)
     bench = commands.add_parser("bench", help="benchmarks against peers, measured in the same run")
     bench_commands = bench.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
     inference.register_bench(bench_commands)
+    serve.register_bench(bench_commands)
     bl = bench_commands.add_parser(
         "links", help="our crawler vs linkinator and markdown-link-check on a local link farm",
         description="Start a farm of HTTP hosts on 127.0.0.x with fixed latency and known faults, then time "

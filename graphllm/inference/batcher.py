@@ -194,8 +194,8 @@ class ContinuousBatcher:
                 job = self.queue.get(timeout=0.05) if not self._jobs else self.queue.get_nowait()
             except queue.Empty:
                 return
-            if job.cancelled:
-                self._end(job, "cancelled")
+            if job.cancelled or (job.deadline is not None and time.monotonic() > job.deadline):
+                self._end(job, "cancelled" if job.cancelled else "time_limit")
                 continue
             try:
                 self._prefill(job)

@@ -22,7 +22,9 @@ FORBIDDEN = {
     "graphllm.results": ("graphllm.",),  # a leaf: everything reads it, it reads nothing of ours but errors
     "graphllm.site": ("graphllm.cli", "graphllm.bench", "graphllm.experiment", "graphllm.train",
                       "graphllm.inference", "graphllm.models"),
-    "graphllm.inference": ("graphllm.site", "graphllm.cli", "graphllm.bench", "graphllm.experiment"),
+    "graphllm.inference": ("graphllm.site", "graphllm.cli", "graphllm.bench", "graphllm.experiment",
+                           "graphllm.serve"),
+    "graphllm.serve": ("graphllm.site", "graphllm.cli", "graphllm.bench"),
 }
 ALLOWED_IN_LEAVES = ("graphllm.errors", "graphllm.fileio")
 
