@@ -40,7 +40,7 @@ from graphllm.results.decode import Row
 CPU = torch.device("cpu")
 
 
-def _describe(device: torch.device) -> str:
+def describe_device(device: torch.device) -> str:
     """The machine, as a reader comparing runs needs it: the GPU, or the CPU's model, widest vector unit (what
     sets fp32 speed: an AVX-512 EPYC decoded twice as fast as an AVX2 one) and threads."""
     if device.type == "cuda":
@@ -78,7 +78,8 @@ def _strip(row: list[int], prompt_width: int, stops: list[int], pad: int) -> lis
     return [t for t in new if t != pad]
 
 
-def _hf(model, batch, config: GenerationConfig, pad: int, **assist) -> list[list[int]]:
+def transformers_generate(model, batch, config: GenerationConfig, pad: int, **assist) -> list[list[int]]:
+    """transformers' greedy `generate` on a batch's text prompt (the peer), cut at the first stop token."""
     result = model.llm.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, do_sample=False,
                                 max_new_tokens=config.max_new_tokens, eos_token_id=config.stop_ids,
                                 pad_token_id=pad, **assist)
@@ -190,7 +191,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             for method, assist in (("generate", {}), ("prompt lookup (n-gram)", {"prompt_lookup_num_tokens": 4}),
                                    ("early exit (6 layers)", {"assistant_early_exit": 6})):
                 methods.append((Row(f"transformers: {method}", size),
-                                lambda b, a=assist: _hf(model, b, config, pad, **a), None))
+                                lambda b, a=assist: transformers_generate(model, b, config, pad, **a), None))
         log(f"batch {size}: {len(methods)} methods, each in turn on {len(batches)} batches, {repeats} times")
         # A first prompt of a batch size pays for memory the process has not had yet: on a 2-core Xeon VM the
         # first batch-8 prefill took 12.6 s and every later one 4.4-4.5 s, which made the first method timed look
@@ -214,7 +215,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
             "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False),
             "pass_costs_batched": batched_costs, "prompts": prompts,
-            "max_new_tokens": max_new_tokens, "repeats": repeats, "device": _describe(device),
+            "max_new_tokens": max_new_tokens, "repeats": repeats, "device": describe_device(device),
             "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache, "drafts": list(drafts),
             "trees": list(shapes), "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}

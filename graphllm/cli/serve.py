@@ -55,7 +55,8 @@ def _bench_serve(args) -> int:
     from graphllm.bench.serve import ServeBenchConfig, bench_serve
 
     config = ServeBenchConfig(clients=args.clients, requests=args.requests, max_new_tokens=args.max_new_tokens,
-                              draft=args.draft, peers=not args.no_peers, max_batch=args.max_batch)
+                              draft=args.draft, peers=not args.no_peers, max_batch=args.max_batch,
+                              baseline_requests=args.baseline_requests)
     report = bench_serve(config, log=lambda message: print(message, file=sys.stderr))
     print(report.text())
     if args.json:
@@ -76,6 +77,8 @@ def register_bench(bench_commands) -> None:
     bs.add_argument("--requests", type=int, default=4, help="requests per client (default %(default)s)")
     bs.add_argument("--max-new-tokens", type=int, default=48, help="(default %(default)s)")
     bs.add_argument("--max-batch", type=int, default=16, help="the server's batch limit (default %(default)s)")
+    bs.add_argument("--baseline-requests", type=int, default=8,
+                    help="requests each one-at-a-time loop answers (default %(default)s)")
     bs.add_argument("--draft", help="serve with this draft, and compare with our speculative generate")
     bs.add_argument("--no-peers", action="store_true", help="skip transformers' generate")
     bs.add_argument("--json", type=Path, help="also write the figures as JSON (the site's benchmarks read them)")

@@ -1,0 +1,100 @@
+"""What `graphllm bench serve` reports, as data first: a row per method and client count (answers, tokens,
+seconds, latencies), the ratios they are read by, the text table, and the JSON file (`--json`). Needs no torch."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graphllm.errors import GraphLLMError
+from graphllm.fileio import atomic_write_text
+
+FORMAT = 1
+SERVER = "ours: graphllm serve"
+ONE_AT_A_TIME = "ours: generate, one request at a time"  # what every ratio is taken to
+PEER = "transformers: generate, one request at a time"
+
+
+@dataclass
+class ServeRow:
+    method: str
+    clients: int  # concurrent clients (1 for a loop)
+    answers: int = 0
+    tokens: int = 0
+    seconds: float = 0.0  # wall time of the whole run of this row
+    latencies: list[float] = field(default_factory=list)  # per answered request, seconds
+    refused: int = 0  # 503 answers (a full queue)
+    error: str = ""
+
+    @property
+    def answers_per_second(self) -> float:
+        return self.answers / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def latency(self, share: float) -> float:
+        """The nearest-rank percentile (`share` 0.5: the median, 0.99: p99) of the latencies."""
+        if not self.latencies:
+            return math.nan
+        ranked = sorted(self.latencies)
+        return ranked[max(0, math.ceil(share * len(ranked)) - 1)]
+
+
+@dataclass
+class ServeBenchReport:
+    date: str
+    device: str
+    settings: dict  # the bench's configuration (clients, requests, max_new_tokens, draft, ...)
+    rows: list[ServeRow]
+    format: int = FORMAT
+
+    def row(self, method: str, clients: int = 1) -> ServeRow | None:
+        return next((r for r in self.rows if r.method == method and r.clients == clients and not r.error), None)
+
+    def ratios(self, row: ServeRow) -> tuple[float | None, float | None]:
+        """(throughput, p99 latency) of `row` over our one-request-at-a-time loop's."""
+        base = self.row(ONE_AT_A_TIME)
+        if base is None or not base.answers_per_second or not row.answers:
+            return None, None
+        return row.answers_per_second / base.answers_per_second, row.latency(0.99) / base.latency(0.99)
+
+    def text(self) -> str:
+        lines = [f"graphllm bench serve on {self.device}, {self.date}: {self.settings}",
+                 f"{'method':<52}{'clients':>8}{'answers':>8}{'answers/s':>10}{'tokens/s':>10}{'p50 s':>8}"
+                 f"{'p99 s':>8}{'503s':>6}{'x thru':>8}{'x p99':>7}"]
+        for r in self.rows:
+            if r.error:
+                lines.append(f"{r.method:<52}{r.clients:>8}  failed: {r.error}")
+                continue
+            thru, p99 = self.ratios(r)
+            lines.append(f"{r.method:<52}{r.clients:>8}{r.answers:>8}{r.answers_per_second:>10.3f}"
+                         f"{r.tokens_per_second:>10.1f}{r.latency(0.5):>8.2f}{r.latency(0.99):>8.2f}{r.refused:>6}"
+                         f"{_ratio(thru):>8}{_ratio(p99):>7}")
+        lines.append("x thru, x p99: answers/s and p99 latency over ours one request at a time (same questions, "
+                     "same run)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def write(self, path: str | Path) -> None:
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: str | Path) -> ServeBenchReport:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError(f"format {data.get('format')}, this graphllm reads {FORMAT}")
+            return cls(**{**data, "rows": [ServeRow(**row) for row in data["rows"]]})
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise GraphLLMError(f"{path}: not a `graphllm bench serve --json` result ({exc})") from None
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
