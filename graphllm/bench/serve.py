@@ -5,6 +5,8 @@ run on one machine.
    speculative `generate` with the draft (when one is given) and transformers' `generate`.
 2. `graphllm serve --recipe zero-shot` in a process of its own (the embedded SmolLM2-135M), then for each client
    count N: N threads, each sending M requests one after another; answers/s, tokens/s and each request's latency.
+3. The same with `--max-batch 1`: the server decoding one request at a time, where N clients queue as they would
+   for a loop over `generate`; the latency a user of such a loop sees at N clients.
 Every request is greedy, so the answers are the same everywhere (and the server's are checked against ours).
 """
 
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from graphllm.errors import GraphLLMError
-from graphllm.results.serve import ONE_AT_A_TIME, PEER, SERVER, ServeBenchReport, ServeRow
+from graphllm.results.serve import ONE_AT_A_TIME, PEER, SERIAL, SERVER, ServeBenchReport, ServeRow
 
 
 @dataclass
@@ -55,7 +57,8 @@ def bench_serve(config: ServeBenchConfig, log: Callable[[str], None] = print) ->
 
     requests = bench_requests(config)
     rows, answers = _baselines(config, requests, log)
-    rows += _served(config, requests, answers, log)
+    rows += _served(config, requests, answers, log, SERVER, config.max_batch)
+    rows += _served(config, requests, answers, log, SERIAL, 1)
     return ServeBenchReport(date=datetime.date.today().isoformat(), device=describe_device(torch.device("cpu")),
                             settings=asdict(config), rows=rows)
 
@@ -100,16 +103,17 @@ def _baselines(config: ServeBenchConfig, requests: list[dict], log) -> tuple[lis
     return rows, answers
 
 
-def _served(config: ServeBenchConfig, requests: list[dict], answers: dict[int, list[int]], log) -> list[ServeRow]:
+def _served(config: ServeBenchConfig, requests: list[dict], answers: dict[int, list[int]], log, method: str,
+            max_batch: int) -> list[ServeRow]:
     import httpx
 
-    with _ServerProcess(config, log) as url:
+    with _ServerProcess(config, max_batch, log) as url:
         for request in requests[:2]:
             httpx.post(f"{url}/v1/answers", json=request, timeout=600).raise_for_status()  # warm
         rows = []
         for clients in config.clients:
-            log(f"{SERVER}: {clients} clients x {config.requests} requests")
-            row, lock, differ = ServeRow(SERVER, clients), threading.Lock(), []
+            log(f"{method}: {clients} clients x {config.requests} requests")
+            row, lock, differ = ServeRow(method, clients), threading.Lock(), []
 
             def client(index: int, row=row, lock=lock, differ=differ) -> None:
                 with httpx.Client(base_url=url, timeout=3600) as http:
@@ -146,12 +150,12 @@ def _served(config: ServeBenchConfig, requests: list[dict], answers: dict[int, l
 class _ServerProcess:
     """`graphllm serve --recipe zero-shot` on a free port of 127.0.0.1, until the block ends."""
 
-    def __init__(self, config: ServeBenchConfig, log) -> None:
+    def __init__(self, config: ServeBenchConfig, max_batch: int, log) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.command = [sys.executable, "-m", "graphllm", "serve", "--recipe", "zero-shot", "--host", "127.0.0.1",
-                        "--port", str(self.port), "--max-batch", str(config.max_batch), "--max-queue", "512",
+                        "--port", str(self.port), "--max-batch", str(max_batch), "--max-queue", "512",
                         "--time-limit", "3600"] + (["--draft", config.draft] if config.draft else [])
         self.log = log
 

@@ -14,7 +14,8 @@ from graphllm.fileio import atomic_write_text
 
 FORMAT = 1
 SERVER = "ours: graphllm serve"
-ONE_AT_A_TIME = "ours: generate, one request at a time"  # what every ratio is taken to
+SERIAL = "ours: graphllm serve --max-batch 1"  # the same server deciding one request at a time: the latency baseline
+ONE_AT_A_TIME = "ours: generate, one request at a time"  # the throughput baseline
 PEER = "transformers: generate, one request at a time"
 
 
@@ -57,11 +58,14 @@ class ServeBenchReport:
         return next((r for r in self.rows if r.method == method and r.clients == clients and not r.error), None)
 
     def ratios(self, row: ServeRow) -> tuple[float | None, float | None]:
-        """(throughput, p99 latency) of `row` over our one-request-at-a-time loop's."""
-        base = self.row(ONE_AT_A_TIME)
-        if base is None or not base.answers_per_second or not row.answers:
+        """(answers/s over our one-request-at-a-time loop's; p99 latency over that of the server decoding one
+        request at a time for as many clients, whose requests queue as they would for such a loop)."""
+        loop, serial = self.row(ONE_AT_A_TIME), self.row(SERIAL, row.clients)
+        if not row.answers:
             return None, None
-        return row.answers_per_second / base.answers_per_second, row.latency(0.99) / base.latency(0.99)
+        throughput = row.answers_per_second / loop.answers_per_second if loop and loop.answers_per_second else None
+        latency = row.latency(0.99) / serial.latency(0.99) if serial and serial.answers else None
+        return throughput, latency
 
     def text(self) -> str:
         lines = [f"graphllm bench serve on {self.device}, {self.date}: {self.settings}",
@@ -75,8 +79,9 @@ class ServeBenchReport:
             lines.append(f"{r.method:<52}{r.clients:>8}{r.answers:>8}{r.answers_per_second:>10.3f}"
                          f"{r.tokens_per_second:>10.1f}{r.latency(0.5):>8.2f}{r.latency(0.99):>8.2f}{r.refused:>6}"
                          f"{_ratio(thru):>8}{_ratio(p99):>7}")
-        lines.append("x thru, x p99: answers/s and p99 latency over ours one request at a time (same questions, "
-                     "same run)")
+        lines.append("x thru: answers/s over our generate one request at a time; x p99: p99 latency over the "
+                     "server decoding one request at a time (--max-batch 1) for as many clients; same questions, "
+                     "same run")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:

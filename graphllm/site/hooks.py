@@ -28,8 +28,8 @@ def on_config(config):
         raise SystemExit(f"graphllm: cannot build the site: {exc}") from None
     _state["catalog"], _state["upstreams"] = catalog, upstreams
     guide = [{"Architecture": "architecture.md"}, {"The catalog": "catalog.md"}, {"Link checker": "links.md"},
-             {"Experiments": "experiments.md"}, {"Inference": "inference.md"}, {"Benchmarks": "benchmarks.md"},
-             {"Benchmark notes": "benchmark-notes.md"}, {"On a GPU": "gpu.md"}]
+             {"Experiments": "experiments.md"}, {"Inference": "inference.md"}, {"Serving": "serve.md"},
+             {"Benchmarks": "benchmarks.md"}, {"Benchmark notes": "benchmark-notes.md"}, {"On a GPU": "gpu.md"}]
     config["nav"] = pages.nav(catalog, extra=[{"Leaderboard": "leaderboard.md"}, {"Decoding speed": "decoding.md"},
                                               {"Guide": guide}])
     return config

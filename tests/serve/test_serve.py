@@ -251,3 +251,21 @@ def test_the_page_draws_the_graph_and_streams_an_answer(browser, tokenizer):
         browser.find_element(By.ID, "edges").send_keys("\n1 x")
         browser.find_element(By.ID, "ask").click()
         assert 'line 6: expected two node numbers' in browser.find_element(By.ID, "error").text
+
+
+def test_a_bench_serve_report_reads_back_and_refuses_what_is_not_one(tmp_path):
+    from graphllm.errors import GraphLLMError
+    from graphllm.results.serve import ONE_AT_A_TIME, SERIAL, SERVER, ServeBenchReport, ServeRow
+
+    report = ServeBenchReport("2026-12-07", "cpu", {"clients": [4]}, [
+        ServeRow(ONE_AT_A_TIME, 1, answers=4, tokens=40, seconds=8.0, latencies=[2.0, 2.0, 2.0, 2.0]),
+        ServeRow(SERVER, 4, answers=4, tokens=40, seconds=2.0, latencies=[1.5, 2.0, 2.0, 3.0]),
+        ServeRow(SERIAL, 4, answers=4, tokens=40, seconds=8.0, latencies=[2.0, 4.0, 6.0, 2.0])])
+    report.write(tmp_path / "r.json")
+    again = ServeBenchReport.read(tmp_path / "r.json")
+    assert again == report and again.ratios(again.row(SERVER, 4)) == (4.0, 0.5)
+    assert report.rows[1].latency(0.5) == 2.0 and report.rows[1].latency(0.99) == 3.0
+    assert "    4.00   0.50" in report.text()
+    (tmp_path / "bad.json").write_text('{"rows": []}')
+    with pytest.raises(GraphLLMError, match="bad.json: not a `graphllm bench serve --json` result"):
+        ServeBenchReport.read(tmp_path / "bad.json")
