@@ -70,13 +70,19 @@ def _experiment_data(args):
 
 def _train(args) -> int:
     from graphllm.experiment import run, run_per_task
+    from graphllm.seeds import run_seeds
 
     kind = "-per-task" if args.per_task else ""
     run_dir = args.out or Path("runs") / f"{Path(args.recipe).stem}{kind}-{'+'.join(args.tasks)}"
     overrides = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "seed": args.seed}
-    result = (run_per_task if args.per_task else run)(
-        args.recipe, args.tasks, _experiment_data(args), run_dir, llm_name=args.llm, train_overrides=overrides,
-        resume=not args.restart, progress=sys.stderr.isatty(), results_dir=args.results, device=args.device)
+    options = dict(llm_name=args.llm, resume=not args.restart, progress=sys.stderr.isatty(),
+                   results_dir=args.results, device=args.device)
+    if args.seeds:
+        result = run_seeds(args.recipe, args.tasks, _experiment_data(args), run_dir, args.seeds, args.per_task,
+                           train_overrides=overrides, **options)
+    else:
+        result = (run_per_task if args.per_task else run)(args.recipe, args.tasks, _experiment_data(args), run_dir,
+                                                          train_overrides=overrides, **options)
     if result is None:  # a secondary process of a multi-process run
         return 0
     _print_result(result)
@@ -85,9 +91,20 @@ def _train(args) -> int:
 
 
 def _print_result(result) -> None:
-    print(f"{'task':<20}{'accuracy':>10}{'majority':>10}{'n':>6}")
+    seeds = f" (mean over seeds {', '.join(map(str, result.seeds))}; spread: their standard deviation)" \
+        if result.seeds else ""
+    print(f"{'task':<20}{'accuracy':>10}{'spread':>8}{'majority':>10}{'n':>6}{seeds}")
     for task, accuracy in result.accuracy.items():
-        print(f"{task:<20}{accuracy:>10.3f}{result.majority.get(task, float('nan')):>10.3f}{result.n[task]:>6}")
+        spread = result.spread(task)
+        print(f"{task:<20}{accuracy:>10.3f}{'' if spread is None else f'{spread:.3f}':>8}"
+              f"{result.majority.get(task, float('nan')):>10.3f}{result.n[task]:>6}")
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seeds joined by commas, e.g. 0,1,2, not {text!r}") from None
 
 
 def _rounds(text: str) -> int:
@@ -174,7 +191,11 @@ def register(commands) -> None:
     tr.add_argument("--steps", type=int)
     tr.add_argument("--batch-size", type=int)
     tr.add_argument("--lr", type=float)
-    tr.add_argument("--seed", type=int)
+    seed = tr.add_mutually_exclusive_group()
+    seed.add_argument("--seed", type=int)
+    seed.add_argument("--seeds", type=_seed_list, metavar="N,N,...",
+                      help="one run per seed (in <run directory>/seed-N), combined into one result: the mean per "
+                           "task, with each seed's accuracy and their spread (e.g. --seeds 0,1,2)")
     tr.add_argument("--restart", action="store_true", help="ignore an existing checkpoint in the run directory")
     tr.add_argument("--per-task", action="store_true",
                     help="GraphToken's protocol: one model per task, each trained for --steps on its task alone (in "

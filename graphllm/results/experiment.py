@@ -52,6 +52,10 @@ class ExperimentResult:
     data: dict | None = None  # fingerprint of the data (per task for a per-task run); None in the oldest results
     seed: int | None = None  # None in results written before runs were seeded
     per_task: bool = False
+    # A result of several runs that differ only in their seed: `accuracy` is their mean, and per task each
+    # seed's accuracy in the order of `seeds`.
+    seeds: list[int] | None = None
+    seed_accuracy: dict[str, list[float]] | None = None
     format: int = FORMAT
     file: str = field(default="", compare=False)  # where it was read from; not written
 
@@ -62,6 +66,14 @@ class ExperimentResult:
     @property
     def models(self) -> int:
         return self.train.models if self.train else 1
+
+    def spread(self, task: str) -> float | None:
+        """The sample standard deviation of a task's accuracy over the seeds (None for one run)."""
+        values = (self.seed_accuracy or {}).get(task)
+        if not values or len(values) < 2:
+            return None
+        mean = sum(values) / len(values)
+        return (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)

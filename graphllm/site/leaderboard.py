@@ -42,12 +42,14 @@ def wilson_interval(accuracy: float, n: int, z: float = 1.96) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _cell(accuracy: float, n: int | None) -> str:
-    """"0.940 (0.84-0.98)": the figure and its 95% Wilson interval, where the question count is known."""
+def _cell(accuracy: float, n: int | None, spread: float | None = None) -> str:
+    """"0.940 (0.84-0.98)": the figure and its 95% Wilson interval, where the question count is known; over
+    several seeds, "0.940 ±0.012 (0.84-0.98)": the mean, the standard deviation across seeds, and the interval."""
+    figure = f"{accuracy:.3f}" + ("" if spread is None else f" ±{spread:.3f}")
     if not n:
-        return f"{accuracy:.3f}"
+        return figure
     low, high = wilson_interval(accuracy, n)
-    return f"{accuracy:.3f} <small>({low:.2f}-{high:.2f})</small>"
+    return f"{figure} <small>({low:.2f}-{high:.2f})</small>"
 
 
 def _mean(accuracy: dict[str, float]) -> float:
@@ -59,13 +61,15 @@ def _table(group: list[ExperimentResult]) -> list[str]:
     counts = sorted(set(group[0].n.values()))
     lines = [f"### {len(tasks)} task{'s' if len(tasks) > 1 else ''}, "
              f"{' or '.join(map(str, counts))} test questions each", "",
-             "Each accuracy with its 95% Wilson interval on that many questions: one run's figure, one seed.", "",
+             "Each accuracy with its 95% Wilson interval on that many questions. A run of one seed is one draw; a "
+             "run over several seeds shows their mean ± the standard deviation across them.", "",
              "| Method | Run | LLM | Trained steps | " + " | ".join(tasks) + " | mean |",
              "|---|---|---|--:|" + "--:|" * (len(tasks) + 1)]
     for r in sorted(group, key=lambda r: -r.mean_accuracy):
         steps = _per_model(r, r.train.steps) if r.train else 0
-        cells = [_cell(r.accuracy[t], r.n.get(t)) if t in r.accuracy else "—" for t in tasks]
-        lines.append(f"| {r.recipe} | {r.run} | {r.llm} | {steps} | " + " | ".join(cells)
+        cells = [_cell(r.accuracy[t], r.n.get(t), r.spread(t)) if t in r.accuracy else "—" for t in tasks]
+        run = f"{r.run} ({len(r.seeds)} seeds)" if r.seeds else r.run
+        lines.append(f"| {r.recipe} | {run} | {r.llm} | {steps} | " + " | ".join(cells)
                      + f" | {r.mean_accuracy:.3f} |")
     majority = {t: v for t, v in majority_of(group).items() if t in tasks}
     lines.append("| *majority baseline* | — | — | — | " + " | ".join(
