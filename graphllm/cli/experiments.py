@@ -137,6 +137,35 @@ def _eval(args) -> int:
     return 0
 
 
+def _probe(args) -> int:
+    from graphllm.data.collate import GraphCollator
+    from graphllm.experiment import load_examples, load_model
+    from graphllm.models.build import build_model, load_recipe
+    from graphllm.probes import COUNTING_TASKS, probe_counts, rows_text
+    from graphllm.train import seed_everything
+
+    tasks = [t for t in args.tasks if t in COUNTING_TASKS]
+    if not tasks:
+        raise GraphLLMError(f"probe counts reads the counting tasks ({', '.join(COUNTING_TASKS)}); pass --tasks")
+    if args.run is not None:
+        model, recipe, tokenizer = load_model(args.run, llm_name=args.llm, device=args.device)
+        title = f"linear probes of {args.run} ({recipe.name}, trained)"
+    else:
+        from graphllm.models.llm import load_llm
+
+        recipe = load_recipe(args.recipe)
+        llm, tokenizer = load_llm(args.llm)
+        seed_everything(args.seed)
+        model = build_model(recipe, llm).eval()
+        title = f"linear probes of {recipe.name}, untrained (seed {args.seed})"
+    if model.encoder is None or model.bridge is None:
+        raise GraphLLMError(f"recipe {recipe.name!r} has no graph encoder to probe")
+    data = load_examples(args.data, tasks, args.train_examples, 0, args.test_examples)
+    collator = GraphCollator(tokenizer, "generate", include_graph_text=recipe.include_graph_text)
+    print(rows_text(probe_counts(model, collator, data.train, data.test, tuple(tasks)), title))
+    return 0
+
+
 def _demo(args) -> int:
     from graphllm.demo import run_demo
 
@@ -211,6 +240,20 @@ def register(commands) -> None:
                     help="also store the scores for the leaderboard: DIR/<run>.json on the run's own questions, "
                          "DIR/<run>-test<N>.json on others (N test questions)")
     ev.set_defaults(func=_eval)
+
+    pr = commands.add_parser(
+        "probe", parents=[experiment], help="linear probes: can a linear head read the count from what the LLM gets?",
+        description="For node count, edge count and node degree: fit a ridge regression from the graph tokens (the "
+                    "GNN's output) and from the bridge's output (soft tokens or prefix) to the true count on training "
+                    "graphs, and score it on test graphs (exact when the rounded prediction is the count). Of a "
+                    "trained run (--run) or an untrained recipe (--recipe, seeded).",
+        epilog="example:\n  graphllm probe --run runs/graph-prefix-lora-counting-per-task-node_count+edge_count/"
+               "edge_count --tasks edge_count")
+    probe_source = pr.add_mutually_exclusive_group(required=True)
+    probe_source.add_argument("--run", type=Path, help="a run directory (one model)")
+    probe_source.add_argument("--recipe", help="an untrained recipe")
+    pr.add_argument("--seed", type=int, default=0, help="with --recipe: the seed its new parts start from")
+    pr.set_defaults(func=_probe)
 
     from graphllm.cli import inference, serve
 
