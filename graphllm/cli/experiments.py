@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, device_type
+from graphllm.cli.options import DEVICE_HELP, device_type, model_source
 from graphllm.errors import GraphLLMError
 
 
@@ -249,9 +249,7 @@ def register(commands) -> None:
                     "trained run (--run) or an untrained recipe (--recipe, seeded).",
         epilog="example:\n  graphllm probe --run runs/graph-prefix-lora-counting-per-task-node_count+edge_count/"
                "edge_count --tasks edge_count")
-    probe_source = pr.add_mutually_exclusive_group(required=True)
-    probe_source.add_argument("--run", type=Path, help="a run directory (one model)")
-    probe_source.add_argument("--recipe", help="an untrained recipe")
+    model_source(pr, run="a run directory (one model)", recipe="an untrained recipe")
     pr.add_argument("--seed", type=int, default=0, help="with --recipe: the seed its new parts start from")
     pr.set_defaults(func=_probe)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help
+from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source
 from graphllm.errors import UsageError
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
@@ -147,9 +147,7 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
                "  graphllm generate --recipe zero-shot --graph g.json --question 'List the nodes connected to "
                "node 2.' --draft ngram --tree 1,1,3,1,1\n"
                "  graphllm generate --recipe zero-shot --graph g.txt --question 'How many edges?' --self-revise 2")
-    source = gen.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a run directory from `graphllm train`")
-    source.add_argument("--recipe", help="an untrained recipe (zero-shot, few-shot: the graph goes in as text)")
+    model_source(gen)
     gen.add_argument("--graph", type=Path, required=True, help="the graph file")
     gen.add_argument("--question", required=True, help="name nodes as the encoder does, e.g. 'node 3'")
     gen.add_argument("--encoder", default="adjacency", help="how nodes are named and the graph is written as text "
@@ -181,9 +179,8 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
                "  graphllm distill --recipe zero-shot --draft feature --out drafts/zero-shot\n"
                "  graphllm generate --recipe zero-shot --graph g.txt --question '...' --draft feature:drafts/zero-shot "
                "--tree 1,1")
-    target = dist.add_mutually_exclusive_group(required=True)
-    target.add_argument("--run", type=Path, help="the target: a run directory from `graphllm train`")
-    target.add_argument("--recipe", help="the target: an untrained recipe (zero-shot, few-shot)")
+    model_source(dist, run="the target: a run directory from `graphllm train`",
+                 recipe="the target: an untrained recipe (zero-shot, few-shot)")
     dist.add_argument("--draft", choices=["distilled", "feature"], default="distilled",
                       help="which draft to train (default %(default)s)")
     dist.add_argument("--layers", type=int, default=4, help="distilled: decoder layers (default %(default)s)")

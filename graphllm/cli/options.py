@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 # (here, not in graphllm.devices: importing that imports torch, which `graphllm catalog` must not wait for)
 DEVICE_HELP = "cpu, cuda, cuda:N or auto (default: auto, the GPU when torch sees one)"
@@ -44,3 +45,11 @@ def draft_help(lead: str) -> RegistryHelp:
         return f"{lead}: {usage()}. Join several with + for one merged tree."
 
     return RegistryHelp(render)
+
+
+def model_source(parser: argparse.ArgumentParser, run: str = "a run directory from `graphllm train`",
+                 recipe: str = "an untrained recipe (zero-shot, few-shot: the graph goes in as text)") -> None:
+    """`--run RUN | --recipe NAME`, one of them required: the model a command loads."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--run", type=Path, help=run)
+    group.add_argument("--recipe", help=recipe)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help
+from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source
 
 
 def _serve(args) -> int:
@@ -32,9 +32,7 @@ def register(commands) -> None:
                "  graphllm serve --run runs/graph-prefix-cycle_check --draft ngram --port 8080\n"
                "  curl -s localhost:8000/v1/answers -H 'content-type: application/json' -d "
                "'{\"graph\": \"0 1\\n1 2\\n2 0\", \"question\": \"Is there a cycle in this graph?\"}'")
-    source = srv.add_mutually_exclusive_group(required=True)
-    source.add_argument("--run", type=Path, help="a run directory from `graphllm train`")
-    source.add_argument("--recipe", help="an untrained recipe (zero-shot, few-shot: the graph goes in as text)")
+    model_source(srv)
     srv.add_argument("--draft", help=draft_help("speculate with this draft while the batch is small (drafts "
                                                 "without a state of their own: ngram, early-exit, or both with +)"))
     srv.add_argument("--tree", default="1,1,3,1,1", help="the draft tree's shape (default %(default)s)")
