@@ -161,7 +161,7 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
     parts = []
     for task in tasks:
         part_data = data.of_task(task)
-        part = _finished_part(run_dir / task, recipe, train_overrides, part_data) if resume else None
+        part = finished_run(run_dir / task, recipe, train_overrides, part_data) if resume else None
         if part is None:
             part = run(recipe, [task], part_data, run_dir / task, llm_name=llm_name,
                        llm=new_llm() if new_llm else None, tokenizer=tokenizer, train_overrides=train_overrides,
@@ -173,8 +173,10 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
     return result
 
 
-def _finished_part(part_dir: Path, recipe: Recipe, train_overrides: dict | None, data: ExperimentData
-                   ) -> ExperimentResult | None:
+def finished_run(part_dir: Path, recipe: Recipe, train_overrides: dict | None, data: ExperimentData
+                 ) -> ExperimentResult | None:
+    """The result stored in `part_dir` if that run finished with this recipe, training config and data (so it
+    need not run again), else None."""
     try:
         part = read_result(part_dir / "results.json")
         stored = Recipe.model_validate_json((part_dir / "recipe.json").read_text(encoding="utf-8"))

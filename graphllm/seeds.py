@@ -19,7 +19,7 @@ def run_seeds(recipe, tasks: list[str], data, run_dir: str | Path, seeds: list[i
     """`experiment.run` (or `run_per_task`) once per seed, then the combined result, written to
     `run_dir/results.json` and `results_dir/<run>.json`. A seed whose run finished with the same recipe, config
     and data is not run again."""
-    from graphllm.experiment import _finished_part, run, run_per_task
+    from graphllm.experiment import finished_run, run, run_per_task
     from graphllm.models.build import Recipe, load_recipe
 
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
@@ -31,7 +31,7 @@ def run_seeds(recipe, tasks: list[str], data, run_dir: str | Path, seeds: list[i
         overrides = {**(train_overrides or {}), "seed": seed}
         seed_dir = run_dir / f"seed-{seed}"
         part = None if per_task or not options.get("resume", True) else \
-            _finished_part(seed_dir, recipe, overrides, data)
+            finished_run(seed_dir, recipe, overrides, data)
         if part is None:
             method = run_per_task if per_task else run
             part = method(recipe, tasks, data, seed_dir, train_overrides=overrides, results_dir=None, **options)

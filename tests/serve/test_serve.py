@@ -269,3 +269,18 @@ def test_a_bench_serve_report_reads_back_and_refuses_what_is_not_one(tmp_path):
     (tmp_path / "bad.json").write_text('{"rows": []}')
     with pytest.raises(GraphLLMError, match="bad.json: not a `graphllm bench serve --json` result"):
         ServeBenchReport.read(tmp_path / "bad.json")
+
+
+def test_the_switch_takes_the_mode_that_cost_less_per_token_at_that_batch_size():
+    from graphllm.inference.batcher import ModeSwitch
+
+    switch = ModeSwitch(explore=4)
+    assert switch.speculate(1) is True  # nothing measured at this size: speculation first
+    switch.observe(1, True, seconds=1.0, tokens=4)  # 0.25 s per committed token
+    assert switch.speculate(1) is False  # then a plain step, to measure it too
+    switch.observe(1, False, seconds=1.0, tokens=2)  # 0.5 s per token
+    picks = [switch.speculate(1) for _ in range(8)]
+    assert picks.count(True) == 6 and picks[3] is False and picks[7] is False  # every 4th step tries the other
+    switch.observe(8, True, seconds=1.0, tokens=8)
+    switch.observe(8, False, seconds=1.0, tokens=16)  # a large batch: plain steps commit more per second
+    assert switch.speculate(8) is False
