@@ -30,10 +30,9 @@ from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.base import Draft
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.sampling import next_tokens
-from graphllm.inference.speculative import budget_of
+from graphllm.inference.speculative import budget_of, speculative_pass
 from graphllm.inference.state import DecodeState
 from graphllm.inference.stopping import Outputs
-from graphllm.inference.verify import verify_greedy
 
 log = logging.getLogger("graphllm.batcher")
 _GREEDY = GenerationConfig()
@@ -294,36 +293,17 @@ class ContinuousBatcher:
 
     def _speculative_step(self) -> int:
         """One pass of `speculative_generate`'s loop over the live rows (greedy)."""
-        state, jobs = self._state, self._jobs
-        roots = [job._pending for job in jobs]
-        contexts = [job._prompt + job.tokens for job in jobs]
-        proposed = self.draft.propose(state, roots, contexts, self._grown, _GREEDY, None)
-        tree = self.budget.choose(proposed) if self.budget is not None else proposed
-        start, began = state.length, time.perf_counter()
-        results = verify_greedy(tree, state.block(tree.tokens, state.next_position[:, None] + tree.depth,
-                                                  tree.ancestors()))
-        if self.budget is not None:
-            self.budget.observe(tree, time.perf_counter() - began, sum(len(path) for path, _ in results))
-            if tree.scores is not None and proposed.size > 1:
-                self._grown = TreeShape(self.shape.widths[: int(tree.depth.max()) + 1], trim=self.shape.trim)
-        width = 1 + max(len(path) for path, _ in results)
-        keep = torch.arange(width).repeat(len(results), 1)
-        valid = torch.zeros(len(results), width, dtype=torch.bool)
-        tokens, committed, live, total = tree.tokens.tolist(), [], [], 0
-        for i, (path, bonus) in enumerate(results):
-            keep[i, 1:1 + len(path)] = torch.tensor(path, dtype=torch.long)
-            valid[i, :1 + len(path)] = True
-            new = [tokens[i][node] for node in path] + [bonus]
-            committed.append(new)
-            total += len(new)
-        state.compact(start, keep.to(state.mask.device), valid.to(state.mask.device))
-        state.next_position = state.next_position + valid.sum(1).to(state.next_position.device)
-        self.draft.commit(state, committed)
+        jobs = self._jobs
+        committed, _, self._grown, _ = speculative_pass(
+            self._state, self.draft, [job._pending for job in jobs], [job._prompt + job.tokens for job in jobs],
+            self.shape, self._grown, _GREEDY, None, self.budget)
+        live = []
         for i, (job, new) in enumerate(zip(jobs, committed, strict=True)):
             job.passes += 1
             job.speculative_passes += 1
             if not self._commit(job, new):
                 live.append(i)
+        total = sum(len(new) for new in committed)
         self.stats.speculative_steps += 1
         self.stats.speculative_tokens += total
         self.stats.speculative_rows += len(jobs)

@@ -89,36 +89,47 @@ def speculative_generate(model, batch, draft: Draft, config: GenerationConfig, s
                 draft.select_rows(order)
                 roots = [roots[i] for i in order]
             contexts = [prompts[row] + outputs.tokens[row] for row in state.rows]
-            proposed = draft.propose(state, roots, contexts, grown, config, generator)
-            tree = budget.choose(proposed) if budget is not None else proposed
-            start, began = state.length, time.perf_counter()
-            target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
-            if config.greedy:
-                results = verify_greedy(tree, target)
-            else:
-                results = verify_sampling(tree, probabilities(target, config), generator)
-            if budget is not None:
-                budget.observe(tree, time.perf_counter() - began, sum(len(path) for path, _ in results))
-                if tree.scores is not None and proposed.size > 1:  # (a draft without scores grows whole trees)
-                    grown = TreeShape(shape.widths[: int(tree.depth.max()) + 1], trim=shape.trim)
-            stats.verified.append(tree.size)
-            width = 1 + max(len(path) for path, _ in results)
-            keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
-            valid = torch.zeros(len(results), width, dtype=torch.bool)
-            committed, roots, live = [], [], []
-            tokens = tree.tokens.tolist()
-            for i, (path, bonus) in enumerate(results):
-                keep[i, 1:1 + len(path)] = torch.tensor(path, dtype=torch.long)
-                valid[i, :1 + len(path)] = True
-                new = [tokens[i][node] for node in path] + [bonus]
-                committed.append(new)
-                roots.append(bonus)
-                stats.accepted.append(len(path))
-                if not outputs.add(state.rows[i], new):
-                    live.append(i)
+            committed, accepted, grown, size = speculative_pass(state, draft, roots, contexts, shape, grown, config,
+                                                                generator, budget)
+            stats.verified.append(size)
+            stats.accepted += accepted
             stats.steps += 1
             stats.tokens += sum(len(c) for c in committed)
-            state.compact(start, keep.to(state.mask.device), valid.to(state.mask.device))
-            state.next_position = state.next_position + valid.sum(1).to(state.next_position.device)
-            draft.commit(state, committed)
+            roots = [new[-1] for new in committed]
+            live = [i for i, new in enumerate(committed) if not outputs.add(state.rows[i], new)]
         return outputs.tokens
+
+
+def speculative_pass(state, draft: Draft, roots: list[int], contexts: list[list[int]], shape: TreeShape,
+                     grown: TreeShape, config: GenerationConfig, generator: torch.Generator | None,
+                     budget: TreeBudget | None) -> tuple[list[list[int]], list[int], TreeShape, int]:
+    """One target pass over every live row: the draft proposes a tree (grown to `grown`, cut by `budget`), the
+    target verifies it, the cache keeps each row's accepted path and the draft is told what was committed.
+
+    Returns (per row the committed tokens, bonus token last; per row the accepted draft tokens; the shape to grow
+    next: one level below the deepest node this pass kept; the verified tree's size)."""
+    proposed = draft.propose(state, roots, contexts, grown, config, generator)
+    tree = budget.choose(proposed) if budget is not None else proposed
+    start, began = state.length, time.perf_counter()
+    target = state.block(tree.tokens, state.next_position[:, None] + tree.depth, tree.ancestors())
+    if config.greedy:
+        results = verify_greedy(tree, target)
+    else:
+        results = verify_sampling(tree, probabilities(target, config), generator)
+    if budget is not None:
+        budget.observe(tree, time.perf_counter() - began, sum(len(path) for path, _ in results))
+        if tree.scores is not None and proposed.size > 1:  # (a draft without scores grows whole trees)
+            grown = TreeShape(shape.widths[: int(tree.depth.max()) + 1], trim=shape.trim)
+    width = 1 + max(len(path) for path, _ in results)
+    keep = torch.arange(width).repeat(len(results), 1)  # slots past a row's path are holes
+    valid = torch.zeros(len(results), width, dtype=torch.bool)
+    tokens = tree.tokens.tolist()
+    committed = []
+    for i, (path, bonus) in enumerate(results):
+        keep[i, 1:1 + len(path)] = torch.tensor(path, dtype=torch.long)
+        valid[i, :1 + len(path)] = True
+        committed.append([tokens[i][node] for node in path] + [bonus])
+    state.compact(start, keep.to(state.mask.device), valid.to(state.mask.device))
+    state.next_position = state.next_position + valid.sum(1).to(state.next_position.device)
+    draft.commit(state, committed)
+    return committed, [len(path) for path, _ in results], grown, tree.size
