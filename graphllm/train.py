@@ -145,13 +145,22 @@ def load_trainable(model, path: Path) -> None:
             params[name].copy_(tensor)
 
 
+def _read_state(out_dir: Path) -> dict:
+    try:
+        return torch.load(Path(out_dir) / "state.pt", weights_only=True, map_location="cpu")
+    except Exception as exc:  # noqa: BLE001 - any unreadable state means the same thing to the user
+        raise CheckpointError(f"{Path(out_dir) / 'state.pt'} cannot be read ({exc}); pass --restart to train "
+                              "afresh") from None
+
+
+def checkpoint_steps(out_dir: Path) -> int:
+    """The optimizer steps the checkpoint in `out_dir` has trained."""
+    return int(_read_state(out_dir)["history"]["step"])
+
+
 def _resume(model, optimizer, out_dir: Path, config: TrainConfig) -> History:
     load_trainable(model, out_dir / "trainable.safetensors")
-    try:
-        state = torch.load(out_dir / "state.pt", weights_only=True, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - any unreadable state means the same thing to the user
-        raise CheckpointError(f"{out_dir / 'state.pt'} cannot be read ({exc}); pass --restart to train "
-                              "afresh") from None
+    state = _read_state(out_dir)
     optimizer.load_state_dict(state["optimizer"])
     torch.set_rng_state(state["torch_rng"])
     if "cuda_rng" in state and torch.cuda.is_available() and len(state["cuda_rng"]) == torch.cuda.device_count():

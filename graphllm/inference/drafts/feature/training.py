@@ -31,7 +31,7 @@ from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature.config import FeatureDistillConfig
 from graphllm.inference.drafts.feature.model import FeatureDraftModel
 from graphllm.inference.target_answers import Sequence, target_sequences
-from graphllm.train import check_resumable, checkpoint_record, train
+from graphllm.train import check_resumable, checkpoint_record, checkpoint_steps, train
 
 __all__ = ["FeatureDistillConfig", "Sequence", "chain_acceptance", "check_checkpoint", "target_sequences",
            "train_feature_draft"]
@@ -184,11 +184,15 @@ def train_feature_draft(model, sequences: list[Sequence], config: FeatureDistill
     return draft, result
 
 
+def _held_out(count: int, config: FeatureDistillConfig) -> int:
+    return max(1, round(count * config.held_out)) if count > 1 else 0
+
+
 def _split(sequences: list, config: FeatureDistillConfig) -> tuple[list, list]:
     """(held out, trained on): a share `config.held_out` of the sequences, drawn from the seed."""
     order = list(range(len(sequences)))
     random.Random(config.seed).shuffle(order)
-    held = max(1, round(len(order) * config.held_out)) if len(order) > 1 else 0
+    held = _held_out(len(order), config)
     return [sequences[i] for i in order[:held]], [sequences[i] for i in order[held:]]
 
 
@@ -212,11 +216,8 @@ def check_checkpoint(path: Path, config: FeatureDistillConfig, sequences: list[S
     settings = _settings(config, sequences) if sequences is not None else {
         **config.settings(), **{k: known[k] for k in ("sequences", "answers of the target") if k in known}}
     check_resumable(path, config.train_config(1), settings)
-    try:
-        steps = int(torch.load(path / "state.pt", weights_only=True, map_location="cpu")["history"]["step"])
-    except Exception as exc:  # noqa: BLE001 - any unreadable state means the same thing to the user
-        raise GraphLLMError(f"{path / 'state.pt'} cannot be read ({exc}); pass --restart to train afresh") from None
-    done = steps // max(len(_split(list(range(known.get("sequences", 0))), config)[1]), 1)
+    count = known.get("sequences", 0)
+    done = checkpoint_steps(path) // max(count - _held_out(count, config), 1)
     if done > config.epochs:
         raise GraphLLMError(f"{path} has already trained {done} epochs, more than the {config.epochs} asked for; "
                             f"ask for {done} or more, or pass --restart")
