@@ -123,7 +123,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
         train_loss=history.train_loss, val_loss=history.val_loss)
     result = ExperimentResult(run=run_dir.name, recipe=recipe.name, llm=llm_name, tasks=tasks, seed=seed,
                               **_scored(scores, data), train=train_summary, data=data.fingerprint(), created=_now())
-    _write_result(result, run_dir, results_dir)
+    write_run_result(result, run_dir, results_dir)
     return result
 
 
@@ -137,7 +137,9 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _write_result(result: ExperimentResult, run_dir: Path, results_dir: str | Path | None) -> None:
+def write_run_result(result: ExperimentResult, run_dir: Path, results_dir: str | Path | None) -> None:
+    """A run's result in `run_dir/results.json` and, for the leaderboard, `results_dir/<run>.json`."""
+    run_dir.mkdir(parents=True, exist_ok=True)
     write_result(result, run_dir / "results.json")
     if results_dir is not None:
         write_result(result, Path(results_dir) / f"{run_dir.name}.json")
@@ -168,8 +170,7 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
                        resume=resume, results_dir=None, **options)
         parts.append(part)
     result = combine_parts(run_dir.name, parts)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _write_result(result, run_dir, results_dir)
+    write_run_result(result, run_dir, results_dir)
     return result
 
 

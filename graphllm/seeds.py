@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from graphllm.errors import GraphLLMError
-from graphllm.results.experiment import ExperimentResult, TrainingSummary, write_result
+from graphllm.results.experiment import ExperimentResult, TrainingSummary
 
 
 def run_seeds(recipe, tasks: list[str], data, run_dir: str | Path, seeds: list[int], per_task: bool = False,
@@ -19,7 +19,7 @@ def run_seeds(recipe, tasks: list[str], data, run_dir: str | Path, seeds: list[i
     """`experiment.run` (or `run_per_task`) once per seed, then the combined result, written to
     `run_dir/results.json` and `results_dir/<run>.json`. A seed whose run finished with the same recipe, config
     and data is not run again."""
-    from graphllm.experiment import finished_run, run, run_per_task
+    from graphllm.experiment import finished_run, run, run_per_task, write_run_result
     from graphllm.models.build import Recipe, load_recipe
 
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
@@ -39,10 +39,7 @@ def run_seeds(recipe, tasks: list[str], data, run_dir: str | Path, seeds: list[i
             return None
         parts.append(part)
     result = combine_seeds(run_dir.name, parts)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_result(result, run_dir / "results.json")
-    if results_dir is not None:
-        write_result(result, Path(results_dir) / f"{run_dir.name}.json")
+    write_run_result(result, run_dir, results_dir)
     return result
 
 
