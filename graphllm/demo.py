@@ -27,7 +27,8 @@ def run_demo(steps: int | None = None) -> int:
     import torch
 
     from graphllm.data.graphqa import GraphQAConfig, generate, save
-    from graphllm.experiment import load_examples, run
+    from graphllm.data.graphqa.splits import load_examples
+    from graphllm.experiment import run
     from graphllm.models.llm import load_llm
     from graphllm.site.build import build_site
 

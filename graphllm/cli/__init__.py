@@ -11,6 +11,7 @@ import sys
 
 from graphllm import __version__
 from graphllm.cli import catalog, experiments, links, serve
+from graphllm.cli.options import Parser
 from graphllm.errors import GraphLLMError
 
 EPILOG = """examples:
@@ -29,7 +30,7 @@ EPILOG = """examples:
 """
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="graphllm", description="Graph + LLM hub: the catalog, its site, and runnable experiments.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"graphllm {__version__}")

@@ -63,7 +63,7 @@ def _bench_graphqa(args) -> int:
 
 
 def _experiment_data(args):
-    from graphllm.experiment import load_examples
+    from graphllm.data.graphqa.splits import load_examples
 
     return load_examples(args.data, args.tasks, args.train_examples, args.val_examples, args.test_examples)
 
@@ -139,7 +139,8 @@ def _eval(args) -> int:
 
 def _probe(args) -> int:
     from graphllm.data.collate import GraphCollator
-    from graphllm.experiment import load_examples, load_model
+    from graphllm.data.graphqa.splits import load_examples
+    from graphllm.experiment import load_model
     from graphllm.models.build import build_model, load_recipe
     from graphllm.probes import COUNTING_TASKS, probe_counts, rows_text
     from graphllm.train import seed_everything

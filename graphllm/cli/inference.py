@@ -81,41 +81,33 @@ def _generate(args) -> int:
 
 def _distill(args) -> int:
     from graphllm.experiment import load_model
+    from graphllm.inference.drafts import TRAINERS, DraftTraining
 
-    if args.run is None and args.draft == "distilled":
-        raise UsageError("the distilled draft is trained for a run: pass --run")
+    entry = TRAINERS[args.draft]
+    if args.run is None and entry.needs_run:
+        raise UsageError(f"the {entry.name} draft is trained for a run: pass --run")
     if args.run is None and args.out is None:
         raise UsageError("say where the draft goes with --out (there is no run directory)")
-    if args.epochs < 1:
-        raise UsageError(f"--epochs must be at least 1, not {args.epochs}")
+    try:  # checked before the model loads, to fail fast
+        entry.check(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     model, recipe, tokenizer = load_model(args.run, args.recipe, args.llm, device=args.device)
-    progress = sys.stderr.isatty()
-    if args.draft == "feature":
-        from graphllm.inference.drafts.feature.training import FeatureDistillConfig, distill_features_to
-
-        out = args.out or Path(args.run) / "feature-draft"
-        config = FeatureDistillConfig(epochs=args.epochs, lr=args.lr if args.lr is not None else 5e-4, seed=args.seed)
-        draft, history, answers = distill_features_to(
-            model, recipe, tokenizer, out, config, args.prompts, args.tasks, args.max_new_tokens, restart=args.restart,
-            progress=progress, log=lambda msg: print(msg, file=sys.stderr))
-        chains = ", ".join(f"{1 + sum(history.chain[:d]):.2f} at depth {d}" for d in range(1, len(history.chain) + 1))
-        print(f"{answers} target answers; on {history.answer_tokens} held-out answer positions the draft's first "
-              f"guess is the target's token {history.accuracy:.1%} of the time, and a chain of guesses would give "
-              f"{chains} tokens per target pass ({len(draft.vocabulary)} token vocabulary, {history.seconds:.0f} s "
-              f"of training); saved to {out} (use it with --draft feature:{out})")
-        return 0
-    from graphllm.experiment import load_examples
-    from graphllm.inference.drafts.distilled.training import DistillConfig, distill_to
-
-    data = load_examples(args.data, args.tasks, args.train_examples, 0, 0)
-    config = DistillConfig(layers=args.layers, steps=args.steps, batch_size=args.batch_size,
-                           lr=args.lr if args.lr is not None else 3e-4)
-    out = args.out or Path(args.run) / "draft"
-    history = distill_to(model, recipe, tokenizer, data.train, config, out, args.tasks, progress=progress,
-                         restart=args.restart)
-    print(f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
-          f"draft saved to {out} (use it with --draft distilled)")
+    out = args.out or Path(args.run) / entry.folder
+    print(entry.train(DraftTraining(model, recipe, tokenizer, args.run, out, args, progress=sys.stderr.isatty(),
+                                    log=lambda msg: print(msg, file=sys.stderr))))
     return 0
+
+
+def _declare_trained_drafts(parser: argparse.ArgumentParser) -> None:
+    """`graphllm distill`'s --draft and each trained draft's own options, from the registry of trained drafts."""
+    from graphllm.inference.drafts import TRAINERS
+
+    parser.add_argument("--draft", choices=list(TRAINERS), default=next(iter(TRAINERS)),
+                        help="which draft to train (default %(default)s): " +
+                             "; ".join(f"{entry.name}: {entry.summary}" for entry in TRAINERS.values()))
+    for entry in TRAINERS.values():
+        entry.declare(parser.add_argument_group(f"{entry.name} draft"))
 
 
 def _bench_decode(args) -> int:
@@ -168,44 +160,24 @@ def register(commands, experiment: argparse.ArgumentParser) -> None:
 
     dist = commands.add_parser(
         "distill", parents=[experiment], help="train a draft model for speculative decoding of a run",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Two kinds of draft:\n"
-                    "  distilled  the first K layers of the run's LLM with their own GNN and bridge, trained to match "
-                    "the run's\n             next-token distributions on GraphQA prompts and answers (needs --run)\n"
-                    "  feature    one decoder layer on the target's own last hidden states (EAGLE), trained on the "
-                    "target's\n             answers to long-answer requests about generated graphs (--run or "
-                    "--recipe)",
+        formatter_class=HelpFormatter,
+        description="Train a draft for speculative decoding of a run (or of an untrained recipe), checkpointed as "
+                    "it goes: a stopped run goes on where it stopped. --draft names the kind; each kind's own options "
+                    "follow.",
         epilog="examples:\n  graphllm distill --run runs/graph-prefix-cycle_check --layers 4 --steps 200\n"
                "  graphllm distill --recipe zero-shot --draft feature --out drafts/zero-shot\n"
                "  graphllm generate --recipe zero-shot --graph g.txt --question '...' --draft feature:drafts/zero-shot "
                "--tree 1,1")
     model_source(dist, run="the target: a run directory from `graphllm train`",
                  recipe="the target: an untrained recipe (zero-shot, few-shot)")
-    dist.add_argument("--draft", choices=["distilled", "feature"], default="distilled",
-                      help="which draft to train (default %(default)s)")
-    dist.add_argument("--layers", type=int, default=4, help="distilled: decoder layers (default %(default)s)")
-    dist.add_argument("--steps", type=int, default=100, help="distilled: optimizer steps (default %(default)s)")
-    dist.add_argument("--batch-size", type=int, default=4, help="distilled: batch size (default %(default)s)")
-    dist.add_argument("--lr", type=float, help="learning rate (default 3e-4 distilled, 5e-4 feature)")
-    dist.add_argument("--prompts", type=int, default=960,
-                      help="feature: long-answer prompts the target answers for training (default %(default)s: "
-                           "about 52 minutes on 2 CPU cores, 33 of them answering; held out, 3.68 tokens per pass "
-                           "for a chain of 3, against 3.57 with 480 prompts and 3.38 with 160). The answers are "
-                           "kept in OUT/answers.json as they come: a run that was interrupted, or that trains "
-                           "again with other settings, answers only the prompts not answered yet")
-    dist.add_argument("--max-new-tokens", type=int, default=128,
-                      help="feature: answer length (default %(default)s)")
-    dist.add_argument("--epochs", type=int, default=10,
-                      help="feature: passes over the answers (default %(default)s). The draft is measured on the "
-                           "held-out answers and its training state saved to OUT/training/ after every epoch: a run "
-                           "that was stopped "
-                           "goes on from its last epoch, and a finished one trains on when asked for more epochs")
+    dist.add_argument("--lr", type=float, help="learning rate (default: the draft's own)")
+    dist.add_argument("--seed", type=int, help="seed of the draft's initialisation and data (default: the draft's own)")
     dist.add_argument("--restart", action="store_true",
                       help="train afresh, ignoring the checkpoint in OUT/training/ (a feature draft's kept answers "
                            "are still used)")
-    dist.add_argument("--seed", type=int, default=11,
-                      help="feature: seed of the training graphs (default %(default)s; bench decode uses 0)")
-    dist.add_argument("--out", type=Path, help="where the draft goes (default RUN/draft or RUN/feature-draft)")
+    dist.add_argument("--out", type=Path, help="where the draft goes (default: a folder of the run directory named "
+                                               "after the draft)")
+    dist.defer(_declare_trained_drafts)
     dist.set_defaults(func=_distill)
 
 

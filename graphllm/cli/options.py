@@ -19,6 +19,24 @@ def device_type(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser that can leave some options to be declared when its command is parsed or its help shown
+    (`defer`): options that come from a registry which imports torch, which other commands should not wait for.
+    Subcommands' parsers are of the class of the parser that made them, so the top-level parser is one of these."""
+
+    _declare = None
+
+    def defer(self, declare) -> None:
+        """Call `declare(self)` before this parser first parses its arguments."""
+        self._declare = declare
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._declare is not None:
+            declare, self._declare = self._declare, None
+            declare(self)
+        return super().parse_known_args(args, namespace)
+
+
 class RegistryHelp(str):
     """A `--help` text made from a registry when help is printed, not when the parser is built: the registries of
     drafts and layers import torch, which a command's start-up should not wait for. `HelpFormatter` renders it."""

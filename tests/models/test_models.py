@@ -10,9 +10,9 @@ import torch
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
+from graphllm.data.graphqa.splits import ExperimentData
 from graphllm.errors import GraphLLMError
 from graphllm.experiment import (
-    ExperimentData,
     evaluate_run,
     load_model,
     run,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 PACKAGE = REPO / "graphllm"
@@ -141,3 +143,44 @@ def test_the_cli_starts_without_torch_and_its_help_lists_every_registered_draft(
         text = subprocess.run([sys.executable, "-m", "graphllm", *command, "--help"], capture_output=True, text=True,
                               check=True, env={**os.environ, "COLUMNS": "400"}).stdout
         assert all(entry.usage.split("  ")[0] in text for entry in REGISTRY.values()), command
+    from graphllm.inference.drafts.registry import TRAINERS
+
+    text = subprocess.run([sys.executable, "-m", "graphllm", "distill", "--help"], capture_output=True, text=True,
+                          check=True, env={**os.environ, "COLUMNS": "400"}).stdout
+    text = " ".join(text.split())  # help wraps lines
+    assert all(f"{name}: {entry.summary}" in text and f"{name} draft:" in text for name, entry in TRAINERS.items())
+    assert "--layers" in text and "--epochs" in text  # each trained draft's own options
+
+
+def test_a_trained_draft_registered_from_its_own_module_is_trained_by_graphllm_distill(tmp_path, monkeypatch,
+                                                                                      capsys):
+    """What `graphllm distill` offers comes from the registry of trained drafts: a new one brings its options, its
+    check (run before any model loads) and its training, and the command prints the trainer's report."""
+    from graphllm.cli import main
+    from graphllm.inference.drafts import registry
+
+    monkeypatch.setattr(registry, "TRAINERS", dict(registry.TRAINERS))
+    import graphllm.inference.drafts as drafts
+
+    monkeypatch.setattr(drafts, "TRAINERS", registry.TRAINERS)
+    seen = []
+
+    def declare(group):
+        group.add_argument("--rounds", type=int, default=1, help="rounds of the toy draft")
+
+    def check(options):
+        if options.rounds > 5:
+            raise ValueError(f"--rounds must be at most 5, not {options.rounds}")
+
+    @registry.register_trainer("toy", "a toy draft", declare, check)
+    def train_toy(job):
+        seen.append((job.options.rounds, job.out, job.recipe.name))
+        return f"toy draft of {job.options.rounds} rounds saved to {job.out}"
+
+    assert main(["distill", "--recipe", "zero-shot", "--draft", "toy", "--out", str(tmp_path), "--rounds", "9"]) == 2
+    assert "--rounds must be at most 5, not 9" in capsys.readouterr().err and not seen
+    assert main(["distill", "--recipe", "zero-shot", "--draft", "toy", "--out", str(tmp_path), "--rounds", "3"]) == 0
+    assert seen == [(3, tmp_path, "zero-shot")]
+    assert capsys.readouterr().out.strip() == f"toy draft of 3 rounds saved to {tmp_path}"
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.register_trainer("toy", "again", declare)(train_toy)

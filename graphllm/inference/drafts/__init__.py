@@ -13,7 +13,7 @@ from graphllm.inference.drafts.base import Draft
 from graphllm.inference.drafts.early_exit import EarlyExitDraft
 from graphllm.inference.drafts.merged import MergedDraft
 from graphllm.inference.drafts.ngram import NGramDraft
-from graphllm.inference.drafts.registry import REGISTRY
+from graphllm.inference.drafts.registry import REGISTRY, TRAINERS, DraftTraining
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")
@@ -49,5 +49,5 @@ def usage() -> str:
     return "; ".join(entry.usage for entry in REGISTRY.values())
 
 
-__all__ = ["DRAFTS", "Draft", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft", "parse_draft_spec",
-           "usage"]
+__all__ = ["DRAFTS", "TRAINERS", "Draft", "DraftTraining", "EarlyExitDraft", "MergedDraft", "NGramDraft", "make_draft",
+           "parse_draft_spec", "usage"]

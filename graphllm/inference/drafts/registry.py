@@ -1,11 +1,14 @@
 """Drafts by name. Each draft module registers how `name[:argument]` on the command line becomes a draft
-(`@register_draft`); `make_draft` and the command line's help find them here, so adding a draft is adding
-one module to this package and touches no other file."""
+(`@register_draft`), and a draft that is trained registers how `graphllm distill --draft name` trains it
+(`@register_trainer`, with the options it declares); `make_draft`, `graphllm distill` and the command line's help
+find them here, so adding a draft is adding one module or folder to this package and touches no other file."""
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -27,5 +30,48 @@ def register_draft(name: str, usage: str, needs_target: bool = False):
             raise ValueError(f"draft {name!r} registered twice")
         REGISTRY[name] = DraftEntry(name, usage, build, needs_target)
         return build
+
+    return decorate
+
+
+@dataclass
+class DraftTraining:
+    """What `graphllm distill` hands a trained draft's trainer: the target, where the draft goes, and the command
+    line's options (the shared ones: tasks, data, train_examples, lr, seed, restart; and those the draft declared,
+    None where the user gave none)."""
+
+    target: object  # the GraphLLM to draft for
+    recipe: object
+    tokenizer: object
+    run_dir: Path | None
+    out: Path
+    options: argparse.Namespace
+    progress: bool = False
+    log: Callable[[str], None] = print
+
+
+@dataclass(frozen=True)
+class TrainerEntry:
+    name: str
+    summary: str  # what the draft is and what it trains on, for `graphllm distill --help`
+    declare: Callable  # (argument group) -> None: the draft's own options
+    check: Callable  # (options: Namespace) -> None: raises ValueError on a bad option, before any model loads
+    train: Callable  # (DraftTraining) -> str: trains, saves the draft in `out`, returns the one-line report
+    needs_run: bool = False  # trained for a run directory (its own GNN and bridge), not for an untrained recipe
+    folder: str = "draft"  # where the draft goes under the run directory when --out is not given
+
+
+TRAINERS: dict[str, TrainerEntry] = {}
+
+
+def register_trainer(name: str, summary: str, declare: Callable, check: Callable = lambda options: None,
+                     needs_run: bool = False, folder: str = "draft"):
+    """Register the decorated function as how `graphllm distill --draft name` trains the draft `name`."""
+
+    def decorate(train: Callable) -> Callable:
+        if name in TRAINERS:
+            raise ValueError(f"trained draft {name!r} registered twice")
+        TRAINERS[name] = TrainerEntry(name, summary, declare, check, train, needs_run, folder)
+        return train
 
     return decorate

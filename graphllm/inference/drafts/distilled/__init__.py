@@ -2,6 +2,7 @@
 loading), `draft.py` (decoding with it, registered as `--draft distilled`), `config.py` and `training.py`
 (`graphllm distill`, on the project's one training loop)."""
 
+from graphllm.inference.drafts.distilled import training  # noqa: F401 (registers its trainer)
 from graphllm.inference.drafts.distilled.draft import DistilledDraft
 from graphllm.inference.drafts.distilled.model import build_draft_model, load_draft, save_draft
 

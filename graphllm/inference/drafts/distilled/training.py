@@ -1,6 +1,7 @@
 """Distilling the small draft from the target: at every text position of GraphQA prompts and answers, the draft
 learns the target's next-token distribution (KL(target || draft)), which is what speculative decoding asks of
-it. The loop is the project's one (`graphllm.train.train`); this module gives it the loss."""
+it. The loop is the project's one (`graphllm.train.train`); this module gives it the loss, and registers how
+`graphllm distill --draft distilled` trains the draft."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.inference.drafts.distilled.config import DistillConfig
+from graphllm.inference.drafts.registry import DraftTraining, register_trainer
 from graphllm.models.graph_llm import GraphLLM
 from graphllm.train import seed_everything, train
 
@@ -75,3 +77,35 @@ def distill_to(target: GraphLLM, recipe, tokenizer, examples: list, config: Dist
     save_draft(draft, out, {"layers": config.layers, "steps": config.steps, "kl_first": history.kl[0],
                             "kl_last": history.kl[-1], "seconds": history.seconds, "tasks": tasks})
     return history
+
+
+def _declare(group) -> None:
+    group.add_argument("--layers", type=int, default=4,
+                       help="decoder layers of the target the draft copies (default %(default)s)")
+    group.add_argument("--steps", type=int, default=100, help="optimizer steps (default %(default)s)")
+    group.add_argument("--batch-size", type=int, default=4, help="batch size (default %(default)s)")
+
+
+def _check(options) -> None:
+    for name in ("layers", "steps", "batch_size"):
+        if getattr(options, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(options, name)}")
+
+
+@register_trainer("distilled", needs_run=True, folder="draft", declare=_declare, check=_check,
+                  summary="the first K layers of the run's LLM with their own GNN and bridge, trained to match the "
+                          "run's next-token distributions on GraphQA prompts and answers (needs --run)")
+def train_distilled_draft(job: DraftTraining) -> str:
+    """`graphllm distill --draft distilled`: `distill_to` on the first `train_examples` GraphQA training examples
+    of each task."""
+    from graphllm.data.graphqa.splits import load_examples
+
+    options = job.options
+    data = load_examples(options.data, options.tasks, options.train_examples, 0, 0)
+    config = DistillConfig(layers=options.layers, steps=options.steps, batch_size=options.batch_size,
+                           lr=options.lr if options.lr is not None else DistillConfig.lr,
+                           seed=options.seed if options.seed is not None else DistillConfig.seed)
+    history = distill_to(job.target, job.recipe, job.tokenizer, data.train, config, job.out, options.tasks,
+                         progress=job.progress, restart=options.restart)
+    return (f"KL(target || draft) {history.kl[0]:.3f} -> {history.kl[-1]:.3f} in {history.seconds:.0f} s; "
+            f"draft saved to {job.out} (use it with --draft distilled)")

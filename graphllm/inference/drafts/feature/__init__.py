@@ -2,6 +2,7 @@
 registered as `--draft feature`), `config.py` and `training.py` (`graphllm distill --draft feature`, on the
 project's one training loop)."""
 
+from graphllm.inference.drafts.feature import training  # noqa: F401 (registers its trainer)
 from graphllm.inference.drafts.feature.draft import FeatureDraft
 from graphllm.inference.drafts.feature.model import (
     CONFIG,

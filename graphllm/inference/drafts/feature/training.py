@@ -12,7 +12,8 @@
 The same unrolled pass, without noise, measures the draft on held-out answers as decoding would use it: how
 many tokens in a row a chain of its guesses gets right from each position of an answer (`chain_acceptance`),
 after every epoch. The loop is the project's one (`graphllm.train.train`, one sequence per step, checkpointed after
-every epoch so a stopped run goes on from its last); this module gives it the loss and the measure.
+every epoch so a stopped run goes on from its last); this module gives it the loss and the measure, and registers
+how `graphllm distill --draft feature` trains the draft.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from graphllm.errors import GraphLLMError
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature.config import FeatureDistillConfig
 from graphllm.inference.drafts.feature.model import FeatureDraftModel
+from graphllm.inference.drafts.registry import DraftTraining, register_trainer
 from graphllm.inference.target_answers import Sequence, target_sequences
 from graphllm.train import check_resumable, checkpoint_record, checkpoint_steps, train
 
@@ -255,3 +257,42 @@ def distill_features_to(model, recipe, tokenizer, out: Path, config: FeatureDist
                                     "held_out_by_epoch": history.epochs, "unroll": config.unroll,
                                     "seconds": history.seconds})
     return draft, history, len(sequences)
+
+
+def _declare(group) -> None:
+    group.add_argument("--prompts", type=int, default=960,
+                       help="long-answer prompts the target answers for training (default %(default)s; "
+                            "more prompts, more tokens per pass: the Benchmarks page has the figures). The answers "
+                            "are kept in OUT/answers.json as they come: a run that was interrupted, or that trains "
+                            "again with other settings, answers only the prompts not answered yet")
+    group.add_argument("--max-new-tokens", type=int, default=128, help="answer length (default %(default)s)")
+    group.add_argument("--epochs", type=int, default=10,
+                       help="passes over the answers (default %(default)s). The draft is measured on the "
+                            "held-out answers and its training state saved to OUT/training/ after every epoch: a run "
+                            "that was stopped goes on from its last epoch, and a finished one trains on when asked "
+                            "for more epochs")
+
+
+def _check(options) -> None:
+    for name in ("prompts", "max_new_tokens", "epochs"):
+        if getattr(options, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(options, name)}")
+
+
+@register_trainer("feature", folder="feature-draft", declare=_declare, check=_check,
+                  summary="one decoder layer on the target's own last hidden states (EAGLE), trained on the "
+                          "target's answers to long-answer requests about generated graphs (--run or --recipe)")
+def train_feature_draft_for(job: DraftTraining) -> str:
+    """`graphllm distill --draft feature`: `distill_features_to` with the command line's options (the seed is that
+    of the training graphs: 11 unless given, while `graphllm bench decode` measures on graphs of seed 0)."""
+    options = job.options
+    config = FeatureDistillConfig(epochs=options.epochs, lr=options.lr if options.lr is not None else
+                                  FeatureDistillConfig.lr, seed=options.seed if options.seed is not None else 11)
+    draft, history, answers = distill_features_to(
+        job.target, job.recipe, job.tokenizer, job.out, config, options.prompts, options.tasks,
+        options.max_new_tokens, restart=options.restart, progress=job.progress, log=job.log)
+    chains = ", ".join(f"{1 + sum(history.chain[:d]):.2f} at depth {d}" for d in range(1, len(history.chain) + 1))
+    return (f"{answers} target answers; on {history.answer_tokens} held-out answer positions the draft's first "
+            f"guess is the target's token {history.accuracy:.1%} of the time, and a chain of guesses would give "
+            f"{chains} tokens per target pass ({len(draft.vocabulary)} token vocabulary, {history.seconds:.0f} s "
+            f"of training); saved to {job.out} (use it with --draft feature:{job.out})")
