@@ -18,28 +18,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphllm import paths
 from graphllm.bench.linkfarm import BROKEN, LEAST_REQUESTS, farm_urls
 from graphllm.errors import GraphLLMError
+from graphllm.results.files import utc_now
+from graphllm.results.links import PEERS, LinkBenchReport, ToolRun
 
-PEERS = {"linkinator": "7.6.1", "markdown-link-check": "3.15.0"}
 NPM_PREFIX = paths.REPO_ROOT / ".cache" / "npm"
-
-
-@dataclass
-class ToolRun:
-    name: str
-    seconds: float = math.nan
-    broken: dict[str, bool] = field(default_factory=dict)
-    wrong: int | None = None
-    note: str = ""
-    inner_seconds: float | None = None  # time spent checking, without interpreter start-up and imports
-
-    def rate(self, n: int) -> float:
-        return n / self.seconds if self.seconds == self.seconds and self.seconds > 0 else 0.0
 
 
 def ensure_peers() -> dict[str, Path | None]:
@@ -139,7 +126,7 @@ def score(run: ToolRun, truth: dict[str, bool]) -> None:
 
 
 def bench_links(n_urls: int = 2000, n_hosts: int = 50, latency: float = 0.05, fault_rate: float = 0.05,
-                per_host: int = 4, peers: bool = True, log=print) -> dict:
+                per_host: int = 4, peers: bool = True, log=print) -> LinkBenchReport:
     if n_hosts > 250:
         raise GraphLLMError("at most 250 hosts (127.0.0.2 to 127.0.0.251)")
     found = ensure_peers() if peers else {}
@@ -172,9 +159,8 @@ def bench_links(n_urls: int = 2000, n_hosts: int = 50, latency: float = 0.05, fa
         farm.stop()
     per_host_urls = math.ceil(n_urls / n_hosts)
     floor = math.ceil(per_host_urls / per_host) * latency
-    return {"urls": n_urls, "hosts": n_hosts, "latency": latency, "faults": round(n_urls * fault_rate),
-            "per_host": per_host, "floor_seconds": floor, "fault_floor_seconds": fault_floor(urls, per_host, latency),
-            "runs": runs}
+    return LinkBenchReport(n_urls, n_hosts, latency, round(n_urls * fault_rate), per_host, floor,
+                           fault_floor(urls, per_host, latency), runs, date=utc_now())
 
 
 def fault_floor(urls: list[tuple[str, str]], per_host: int, latency: float) -> float:
@@ -184,30 +170,6 @@ def fault_floor(urls: list[tuple[str, str]], per_host: int, latency: float) -> f
     for url, kind in urls:
         needs.setdefault(url.split("/")[2], []).append(LEAST_REQUESTS[kind])
     return max(max(math.ceil(sum(n) / per_host), max(n)) for n in needs.values()) * latency
-
-
-def format_table(result: dict) -> str:
-    n = result["urls"]
-    runs: list[ToolRun] = result["runs"]
-    ours = next(r for r in runs if r.name == "graphllm")
-    peer_runs = [r for r in runs if r.name in PEERS and r.wrong is not None]
-    fastest = max(peer_runs, key=lambda r: r.rate(n), default=None)
-    lines = [f"{n} URLs over {result['hosts']} hosts, {result['latency'] * 1000:.0f} ms per response, "
-             f"{result['faults']} faults; per-host limit {result['per_host']}",
-             f"{'tool':<22}{'wall s':>9}{'links/s':>10}{'wrong':>7}  notes"]
-    for run in runs:
-        wall = f"{run.seconds:9.2f}" if run.seconds == run.seconds else f"{'-':>9}"
-        wrong = f"{run.wrong:7d}" if run.wrong is not None else f"{'-':>7}"
-        lines.append(f"{run.name:<22}{wall}{run.rate(n):10.0f}{wrong}  {run.note}")
-    for label, floor in (("floor set by latency and the per-host limit", result["floor_seconds"]),
-                         ("the same, counting the requests each fault needs", result.get("fault_floor_seconds"))):
-        if floor:
-            inner = f", checking alone {ours.inner_seconds / floor:.2f}x" if ours.inner_seconds else ""
-            lines.append(f"{label}: {floor:.2f} s; graphllm / floor = {ours.seconds / floor:.2f}x as a whole "
-                         f"command{inner}")
-    if fastest:
-        lines.append(f"graphllm throughput / fastest peer ({fastest.name}) = {ours.rate(n) / fastest.rate(n):.2f}x")
-    return "\n".join(lines)
 
 
 def _requests_pool_main(markdown: str, out: str, threads: int) -> None:

@@ -23,6 +23,8 @@ from graphllm.data.graphqa.answers import parse_value, reference_value
 from graphllm.devices import resolve_device, synchronize
 from graphllm.embedded import SMOLLM2, cache_dir
 from graphllm.evaluate import evaluate, majority_baseline
+from graphllm.results.files import utc_now
+from graphllm.results.train import MAJORITY, OURS, PEER, MethodRow, TrainBenchReport
 
 FEATURES = 20  # one-hot node index; GraphQA graphs have at most 19 nodes
 
@@ -92,8 +94,8 @@ def _pyg(train, test, config, gnn_kind: str, device: torch.device):
                                   max_out_tokens=8)
         right += [parse_value(d, o.strip()) == reference_value(d) for d, o in zip(chunk, outputs, strict=True)]
     eval_seconds = time.perf_counter() - start
-    return {"train_eps": config.steps * config.batch_size / train_seconds, "eval_eps": len(test) / eval_seconds,
-            "tasks": _per_task(test, right), "trainable": sum(p.numel() for p in params)}
+    return MethodRow(PEER, _per_task(test, right), config.steps * config.batch_size / train_seconds,
+                     len(test) / eval_seconds, sum(p.numel() for p in params))
 
 
 def _per_task(test, right: list[bool]) -> dict[str, float]:
@@ -120,12 +122,12 @@ def _ours(train, test, config, tmp_dir, gnn_kind: str, device: torch.device):
     synchronize(device)
     train_seconds = time.perf_counter() - start
     scores = evaluate(model, test, eval_collator, tokenizer, batch_size=16, max_new_tokens=8)
-    return {"train_eps": config.steps * config.batch_size / train_seconds, "eval_eps": scores["examples_per_second"],
-            "tasks": scores["accuracy"], "trainable": sum(p.numel() for p in model.trainable_parameters().values())}
+    return MethodRow(OURS, scores["accuracy"], config.steps * config.batch_size / train_seconds,
+                     scores["examples_per_second"], sum(p.numel() for p in model.trainable_parameters().values()))
 
 
 def bench_train(tasks: list[str], steps: int = 300, batch_size: int = 8, train_n: int = 400, test_n: int = 50,
-                seed: int = 0, gnn: str = "gin", device: str = "auto") -> str:
+                seed: int = 0, gnn: str = "gin", device: str = "auto") -> TrainBenchReport:
     import tempfile
 
     from graphllm.train import TrainConfig
@@ -146,21 +148,7 @@ def bench_train(tasks: list[str], steps: int = 300, batch_size: int = 8, train_n
     with tempfile.TemporaryDirectory() as tmp:
         ours = _ours(train, test, config, tmp, gnn, where)
     theirs = _pyg(train, test, config, gnn, where)
-    majority = {"train_eps": None, "eval_eps": None, "tasks": majority_baseline(train, test), "trainable": None}
-    for r in (ours, theirs, majority):  # mean over tasks, which have equal test counts
-        r["accuracy"] = sum(r["tasks"].values()) / len(r["tasks"])
-    width = max(len(t) for t in tasks) + 2
-    lines = [f"{', '.join(tasks)}: {gnn.upper()}, {steps} steps x {batch_size}, {len(test)} test questions, "
-             "SmolLM2-135M frozen, "
-             + (f"{torch.cuda.get_device_name(where)}, bf16" if where.type == "cuda"
-                else f"CPU, {torch.get_num_threads()} threads, fp32"),
-             f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'trainable':>12}{'accuracy':>10}"
-             + "".join(f"{t:>{width}}" for t in tasks)]
-    number = lambda x, spec: " " * len(format(0.0, spec)) if x is None else format(x, spec)  # noqa: E731
-    for name, r in (("graphllm graph-token", ours), ("PyG GRetriever", theirs), ("majority class", majority)):
-        lines.append(f"{name:<22}{number(r['train_eps'], '>11.2f')}{number(r['eval_eps'], '>11.2f')}"
-                     f"{number(r['trainable'], '>12,')}{r['accuracy']:>10.3f}"
-                     + "".join(f"{r['tasks'][t]:>{width}.3f}" for t in tasks))
-    lines.append(f"ratios (ours / PyG): training {ours['train_eps'] / theirs['train_eps']:.2f}x, evaluation "
-                 f"{ours['eval_eps'] / theirs['eval_eps']:.2f}x, accuracy {ours['accuracy'] - theirs['accuracy']:+.3f}")
-    return "\n".join(lines)
+    device_text = (f"{torch.cuda.get_device_name(where)}, bf16" if where.type == "cuda"
+                   else f"CPU, {torch.get_num_threads()} threads, fp32")
+    return TrainBenchReport(tasks, gnn, steps, batch_size, len(test), device_text,
+                            [ours, theirs, MethodRow(MAJORITY, majority_baseline(train, test))], date=utc_now())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -12,15 +11,13 @@ from graphllm.errors import GraphLLMError
 
 
 def _bench_links(args) -> int:
-    from graphllm.bench.links import bench_links, format_table
-    from graphllm.fileio import atomic_write_text
+    from graphllm.bench.links import bench_links
 
-    result = bench_links(args.urls, args.hosts, args.latency, args.faults, args.per_host, peers=not args.no_peers,
+    report = bench_links(args.urls, args.hosts, args.latency, args.faults, args.per_host, peers=not args.no_peers,
                          log=lambda msg: print(msg, file=sys.stderr))
-    print(format_table(result))
+    print(report.text())
     if args.json:
-        runs = [{k: v for k, v in vars(run).items() if k != "broken"} for run in result["runs"]]
-        atomic_write_text(args.json, json.dumps({**result, "runs": runs}, indent=2) + "\n")
+        report.write(args.json)
     return 0
 
 
@@ -50,8 +47,11 @@ def _data_graphqa(args) -> int:
 def _bench_train(args) -> int:
     from graphllm.bench.train import bench_train
 
-    print(bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
-                      test_n=args.test_examples, gnn=args.gnn, device=args.device))
+    report = bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
+                         test_n=args.test_examples, gnn=args.gnn, device=args.device)
+    print(report.text())
+    if args.json:
+        report.write(args.json)
     return 0
 
 
@@ -288,6 +288,7 @@ def register(commands) -> None:
     bt.add_argument("--train-examples", type=int, default=400, help="per task")
     bt.add_argument("--test-examples", type=int, default=50, help="per task")
     bt.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
+    bt.add_argument("--json", type=Path, help="also write the figures as JSON (e.g. results/train/DATE-cpu.json)")
     bt.set_defaults(func=_bench_train)
     bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")
     bq.add_argument("--examples", type=int, default=100_000)

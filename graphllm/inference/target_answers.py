@@ -22,7 +22,6 @@ from graphllm.errors import GraphLLMError
 from graphllm.fileio import atomic_write_text
 from graphllm.inference.config import GenerationConfig, TreeShape
 from graphllm.inference.drafts.ngram import NGramDraft
-from graphllm.inference.speculative import speculative_generate
 
 
 @dataclass
@@ -66,6 +65,9 @@ def _predictions(head, features: torch.Tensor) -> torch.Tensor:
 
 
 def _answer_batch(model, chunk: list, collator, config: GenerationConfig) -> list[tuple[Sequence, Answer]]:
+    # imported here: speculative decoding imports the drafts package, whose feature draft trains on these answers
+    from graphllm.inference.speculative import speculative_generate
+
     embed, head = model.llm.get_input_embeddings(), model.llm.get_output_embeddings()
     recorder = _Recorder()
     answers = speculative_generate(model, collator(chunk).to(model.device), recorder, config,

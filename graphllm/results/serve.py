@@ -4,13 +4,11 @@ seconds, latencies), the ratios they are read by, the text table, and the JSON f
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_text
+from graphllm.results.files import read_report, write_report
 
 FORMAT = 1
 SERVER = "ours: graphllm serve"
@@ -88,17 +86,12 @@ class ServeBenchReport:
         return dataclasses.asdict(self)
 
     def write(self, path: str | Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_report(self.to_dict(), path)
 
     @classmethod
     def read(cls, path: str | Path) -> ServeBenchReport:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                raise ValueError(f"format {data.get('format')}, this graphllm reads {FORMAT}")
-            return cls(**{**data, "rows": [ServeRow(**row) for row in data["rows"]]})
-        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
-            raise GraphLLMError(f"{path}: not a `graphllm bench serve --json` result ({exc})") from None
+        return read_report(path, "graphllm bench serve", FORMAT,
+                           lambda data: cls(**{**data, "rows": [ServeRow(**row) for row in data["rows"]]}))
 
 
 def _ratio(value: float | None) -> str:
