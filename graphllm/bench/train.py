@@ -24,7 +24,7 @@ from graphllm.devices import resolve_device, synchronize
 from graphllm.embedded import SMOLLM2, cache_dir
 from graphllm.evaluate import evaluate, majority_baseline
 from graphllm.results.files import utc_now
-from graphllm.results.train import MAJORITY, OURS, PEER, MethodRow, TrainBenchReport
+from graphllm.results.train import MAJORITY, OURS, PEER, MethodRow, TrainBenchReport, combine_seeds
 
 FEATURES = 20  # one-hot node index; GraphQA graphs have at most 19 nodes
 
@@ -127,7 +127,9 @@ def _ours(train, test, config, tmp_dir, gnn_kind: str, device: torch.device):
 
 
 def bench_train(tasks: list[str], steps: int = 300, batch_size: int = 8, train_n: int = 400, test_n: int = 50,
-                seed: int = 0, gnn: str = "gin", device: str = "auto") -> TrainBenchReport:
+                seeds: tuple[int, ...] = (0,), gnn: str = "gin", device: str = "auto", log=print) -> TrainBenchReport:
+    """Ours and PyG's on the same examples (generated with seed 0), once per training seed; each method's row is
+    the mean over the seeds, with each seed's accuracy kept for the spread."""
     import tempfile
 
     from graphllm.train import TrainConfig
@@ -135,20 +137,24 @@ def bench_train(tasks: list[str], steps: int = 300, batch_size: int = 8, train_n
     wanted = {"train": len(tasks) * train_n, "test": len(tasks) * test_n}
     examples = len(tasks) * (train_n + test_n) * 2
     while True:  # graphs fall into splits by hash (80/10/10): small requests may need more than twice as many
-        rows = generate(GraphQAConfig(examples=examples, tasks=tasks, seed=seed))
+        rows = generate(GraphQAConfig(examples=examples, tasks=tasks, seed=0))
         chosen = {split: [r for r in rows if r.split == split][:n] for split, n in wanted.items()}
         if all(len(chosen[split]) == n for split, n in wanted.items()):
             break
         examples *= 2
     train, test = ([_with_features(to_data(r)) for r in chosen[split]] for split in ("train", "test"))
-    config = TrainConfig(steps=steps, batch_size=batch_size, lr=1e-3, warmup=max(1, steps // 10),
-                         checkpoint_every=10**9, seed=seed)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     where = resolve_device(device)
-    with tempfile.TemporaryDirectory() as tmp:
-        ours = _ours(train, test, config, tmp, gnn, where)
-    theirs = _pyg(train, test, config, gnn, where)
+    ours, theirs = [], []
+    for seed in seeds:
+        config = TrainConfig(steps=steps, batch_size=batch_size, lr=1e-3, warmup=max(1, steps // 10),
+                             checkpoint_every=10**9, seed=seed)
+        log(f"seed {seed}: training ours, then PyG's ...")
+        with tempfile.TemporaryDirectory() as tmp:
+            ours.append(_ours(train, test, config, tmp, gnn, where))
+        theirs.append(_pyg(train, test, config, gnn, where))
     device_text = (f"{torch.cuda.get_device_name(where)}, bf16" if where.type == "cuda"
                    else f"CPU, {torch.get_num_threads()} threads, fp32")
     return TrainBenchReport(tasks, gnn, steps, batch_size, len(test), device_text,
-                            [ours, theirs, MethodRow(MAJORITY, majority_baseline(train, test))], date=utc_now())
+                            [combine_seeds(ours), combine_seeds(theirs),
+                             MethodRow(MAJORITY, majority_baseline(train, test))], seeds=list(seeds), date=utc_now())

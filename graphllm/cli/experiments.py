@@ -48,7 +48,8 @@ def _bench_train(args) -> int:
     from graphllm.bench.train import bench_train
 
     report = bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
-                         test_n=args.test_examples, gnn=args.gnn, device=args.device)
+                         test_n=args.test_examples, seeds=args.seeds, gnn=args.gnn, device=args.device,
+                         log=lambda msg: print(msg, file=sys.stderr))
     print(report.text())
     if args.json:
         report.write(args.json)
@@ -288,6 +289,9 @@ def register(commands) -> None:
     bt.add_argument("--train-examples", type=int, default=400, help="per task")
     bt.add_argument("--test-examples", type=int, default=50, help="per task")
     bt.add_argument("--device", type=device_type, default="auto", help=DEVICE_HELP)
+    bt.add_argument("--seeds", type=_seed_list, default=[0], metavar="N,N,...",
+                    help="training seeds: each method trains once per seed on the same examples, and its row is "
+                         "the mean with the seeds' spread (default 0; e.g. 0,1,2)")
     bt.add_argument("--json", type=Path, help="also write the figures as JSON (e.g. results/train/DATE-cpu.json)")
     bt.set_defaults(func=_bench_train)
     bq = bench_commands.add_parser("graphqa", help="GraphQA generation rate (examples/s, with PyG Data)")

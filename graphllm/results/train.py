@@ -5,7 +5,8 @@ table and the JSON file (`--json`). Needs no torch."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphllm.results.files import read_report, write_report
@@ -23,11 +24,28 @@ class MethodRow:
     train_examples_per_second: float | None = None  # None: nothing is trained (the majority class)
     eval_examples_per_second: float | None = None
     trainable: int | None = None  # trainable parameters
+    seed_accuracy: list[float] = field(default_factory=list)  # the accuracy of each seed's run, when several
 
     @property
     def accuracy(self) -> float:
         """The mean over tasks, which have equal numbers of test questions."""
         return sum(self.tasks.values()) / len(self.tasks)
+
+    @property
+    def spread(self) -> float | None:
+        """The sample standard deviation of the seeds' accuracies (None with fewer than two seeds)."""
+        return statistics.stdev(self.seed_accuracy) if len(self.seed_accuracy) > 1 else None
+
+
+def combine_seeds(rows: list[MethodRow]) -> MethodRow:
+    """One method's runs that differ only in their seed: the mean of each figure, and each seed's accuracy."""
+    def mean(values):
+        return None if values[0] is None else sum(values) / len(values)
+
+    return MethodRow(rows[0].method, {t: mean([r.tasks[t] for r in rows]) for t in rows[0].tasks},
+                     mean([r.train_examples_per_second for r in rows]),
+                     mean([r.eval_examples_per_second for r in rows]),
+                     rows[0].trainable, [r.accuracy for r in rows] if len(rows) > 1 else [])
 
 
 @dataclass
@@ -39,6 +57,7 @@ class TrainBenchReport:
     test_questions: int
     device: str  # e.g. "CPU, 2 threads, fp32"
     rows: list[MethodRow]
+    seeds: list[int] = field(default_factory=lambda: [0])  # training seeds; the examples are those of seed 0
     date: str = ""
     format: int = FORMAT
 
@@ -47,14 +66,17 @@ class TrainBenchReport:
 
     def text(self) -> str:
         width = max(len(t) for t in self.tasks) + 2
+        seeds = (f"mean of seeds {','.join(map(str, self.seeds))} (± the seeds' standard deviation)"
+                 if len(self.seeds) > 1 else f"seed {self.seeds[0]}")
         lines = [f"{', '.join(self.tasks)}: {self.gnn.upper()}, {self.steps} steps x {self.batch_size}, "
-                 f"{self.test_questions} test questions, SmolLM2-135M frozen, {self.device}",
-                 f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'trainable':>12}{'accuracy':>10}"
+                 f"{self.test_questions} test questions, SmolLM2-135M frozen, {self.device}, {seeds}",
+                 f"{'':<22}{'train ex/s':>11}{'eval ex/s':>11}{'trainable':>12}{'accuracy':>16}"
                  + "".join(f"{t:>{width}}" for t in self.tasks)]
         for r in self.rows:
+            accuracy = f"{r.accuracy:.3f}" + (f" ±{r.spread:.3f}" if r.spread is not None else "")
             lines.append(f"{r.method:<22}{_number(r.train_examples_per_second, '>11.2f')}"
                          f"{_number(r.eval_examples_per_second, '>11.2f')}{_number(r.trainable, '>12,')}"
-                         f"{r.accuracy:>10.3f}" + "".join(f"{r.tasks[t]:>{width}.3f}" for t in self.tasks))
+                         f"{accuracy:>16}" + "".join(f"{r.tasks[t]:>{width}.3f}" for t in self.tasks))
         ours, theirs = self.row(OURS), self.row(PEER)
         lines.append(f"ratios (ours / PyG): training "
                      f"{ours.train_examples_per_second / theirs.train_examples_per_second:.2f}x, evaluation "

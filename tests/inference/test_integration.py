@@ -121,10 +121,12 @@ def test_bench_train_runs_ours_and_pyg_on_the_same_examples(smollm2, tmp_path):
     from graphllm.bench.train import bench_train
     from graphllm.results.train import TrainBenchReport
 
-    report = bench_train(["cycle_check"], steps=2, batch_size=2, train_n=4, test_n=2, device="cpu")
+    report = bench_train(["cycle_check"], steps=2, batch_size=2, train_n=4, test_n=2, seeds=(0, 1), device="cpu",
+                         log=lambda _: None)
     table = report.text()
     lines = table.splitlines()
     assert lines[0].startswith("cycle_check: GIN, 2 steps x 2, 2 test questions") and "CPU" in lines[0]
+    assert "mean of seeds 0,1" in lines[0] and len(report.row("PyG GRetriever").seed_accuracy) == 2
     rows = {line[:22].strip(): line[22:].split() for line in lines[2:5]}
     assert set(rows) == {"graphllm graph-token", "PyG GRetriever", "majority class"}
     assert all(float(x) > 0 for x in rows["graphllm graph-token"][:2] + rows["PyG GRetriever"][:2])
