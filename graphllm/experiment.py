@@ -66,7 +66,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     config = recipe.train_config(**(train_overrides or {})) if recipe.trains else None
     seed = config.seed if config is not None else (train_overrides or {}).get("seed") or 0
     seed_everything(seed)  # before the model is built: its new parts' initial weights follow from the seed
-    model = build_model(recipe, llm)
+    model = build_model(recipe, llm, tokenizer=tokenizer)
     train_collator, eval_collator = collators(recipe, tokenizer, data.train)
     history = History()
     if config is not None:
@@ -193,7 +193,7 @@ def load_model(run_dir: str | Path | None, recipe_name: str | None = None, llm_n
             raise GraphLLMError(f"recipe {recipe.name!r} must be trained first (`graphllm train --recipe "
                                 f"{recipe.name}`); then pass --run")
     llm, tokenizer = _llm(llm_name, llm, tokenizer, device)
-    model = build_model(recipe, llm)
+    model = build_model(recipe, llm, tokenizer=tokenizer)
     if run_dir is not None and recipe.trains:
         load_trainable(model, run_dir / "trainable.safetensors")
     return model.eval(), recipe, tokenizer

@@ -158,7 +158,7 @@ def _probe(args) -> int:
         recipe = load_recipe(args.recipe)
         llm, tokenizer = load_llm(args.llm)
         seed_everything(args.seed)
-        model = build_model(recipe, llm).eval()
+        model = build_model(recipe, llm, tokenizer=tokenizer).eval()
         title = f"linear probes of {recipe.name}, untrained (seed {args.seed})"
     if model.encoder is None or model.bridge is None:
         raise GraphLLMError(f"recipe {recipe.name!r} has no graph encoder to probe")

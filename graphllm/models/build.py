@@ -103,13 +103,14 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         raise RecipeError(f"{path}: {where}{err['msg'].removeprefix('Value error, ')}") from None
 
 
-def build_model(recipe: Recipe, llm, input_dim: int | None = None) -> GraphLLM:
-    """The recipe's model around `llm`; its new parts (GNN, bridge, adapters) are made on the LLM's device."""
-    model = _build_model(recipe, llm, input_dim)
+def build_model(recipe: Recipe, llm, input_dim: int | None = None, tokenizer=None) -> GraphLLM:
+    """The recipe's model around `llm`; its new parts (GNN, bridge, adapters) are made on the LLM's device. A bridge
+    that writes into the LLM's vocabulary (count digits) needs the LLM's `tokenizer`."""
+    model = _build_model(recipe, llm, input_dim, tokenizer)
     return model.to(model.device)
 
 
-def _build_model(recipe: Recipe, llm, input_dim: int | None) -> GraphLLM:
+def _build_model(recipe: Recipe, llm, input_dim: int | None, tokenizer) -> GraphLLM:
     if recipe.prompt is not None:
         from peft import get_peft_model
 
@@ -138,7 +139,8 @@ def _build_model(recipe: Recipe, llm, input_dim: int | None) -> GraphLLM:
         gnn_config = GNNConfig(**{**recipe.gnn, "input_dim": input_dim})
         encoder = GNNEncoder(gnn_config)
         entry = BRIDGES[recipe.bridge]
-        bridge = entry.build(gnn_config.hidden, shape, base, entry.options.model_validate(recipe.bridge_options))
+        bridge = entry.build(gnn_config.hidden, shape, base, entry.options.model_validate(recipe.bridge_options),
+                             tokenizer)
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"recipe {recipe.name!r}: {exc}") from None
     return GraphLLM(llm, encoder, bridge, freeze_llm=recipe.adaptation == "frozen")

@@ -11,7 +11,8 @@ where :math:`y_v = -1` (no known label) gives :math:`E_{label}[0] = 0`;
 then :math:`L` layers of the chosen convolution with ReLU and residual connections. Readouts:
 :math:`k` pooled graph tokens from attention over the nodes with :math:`k` learned queries (plus, with
 ``sum_token``, one from :math:`W_s \sum_v h_v / 16`, which keeps the graph's size that a weighted mean loses), and
-one token per node the question names. With ``degree``, :math:`h_v^{(0)}` also gets :math:`E_{deg}[\deg v]`.
+one token per node the question names. With ``degree``, :math:`h_v^{(0)}` also gets :math:`E_{deg}[\deg v]`; with
+``count_readout`` the tokens come with the graph's exact counts (``count_readout.py``).
 
 Shapes: node states ``[N, d]``; ``tokens`` ``[B, k + m, d]`` (``k + 1`` with ``sum_token``) with ``mask``
 ``[B, k + m]`` where ``m`` is the largest number of named nodes in the batch.
@@ -27,6 +28,7 @@ from torch_geometric.nn import global_add_pool
 from torch_geometric.utils import to_dense_batch
 
 from graphllm.models.convolutions import CONVOLUTIONS
+from graphllm.models.count_readout import Counts, graph_counts
 
 
 @dataclass
@@ -42,12 +44,14 @@ class GNNConfig:
     num_labels: int = 8  # known node labels (node classification)
     degree: bool = False  # a learned embedding of each node's degree in its input (GraphQA asks for degrees)
     sum_token: bool = False  # one more graph token, from the sum of the node states: it keeps the graph's size
+    count_readout: bool = False  # exact node and edge counts and named nodes' degrees with the tokens
 
 
 @dataclass
 class GraphTokens:
     tokens: torch.Tensor  # [B, k + m, d]
     mask: torch.Tensor  # [B, k + m] bool
+    counts: Counts | None = None  # with count_readout
 
 
 def laplacian_pe(edge_index: torch.Tensor, batch: torch.Tensor, ptr: torch.Tensor, k: int,
@@ -146,4 +150,6 @@ class GNNEncoder(nn.Module):
         named = h[node_index.clamp(min=0)] * named_mask.unsqueeze(-1)
         tokens = torch.cat([pooled, named], dim=1)
         mask = torch.cat([torch.ones(pooled.shape[:2], dtype=torch.bool, device=h.device), named_mask], dim=1)
-        return GraphTokens(tokens, mask)
+        counts = (graph_counts(graph.edge_index, batch, dense.shape[0], node_index) if self.config.count_readout
+                  else None)
+        return GraphTokens(tokens, mask, counts)

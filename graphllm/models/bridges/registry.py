@@ -14,7 +14,7 @@ from pydantic import BaseModel
 class BridgeEntry:
     name: str
     options: type[BaseModel]
-    build: Callable  # (gnn_dim: int, shape: LLMShape, llm, options) -> nn.Module returning a BridgeOutput
+    build: Callable  # (gnn_dim: int, shape: LLMShape, llm, options, tokenizer) -> nn.Module returning a BridgeOutput
 
 
 REGISTRY: dict[str, BridgeEntry] = {}

@@ -46,7 +46,7 @@ class SoftTokenOptions(BaseModel):
 
 
 @register_bridge("soft-tokens", SoftTokenOptions)
-def _build(gnn_dim: int, shape: LLMShape, llm, options: SoftTokenOptions) -> SoftTokenBridge:
+def _build(gnn_dim: int, shape: LLMShape, llm, options: SoftTokenOptions, tokenizer=None) -> SoftTokenBridge:
     # Scaled to the typical norm of the LLM's own token embeddings, so soft tokens start where words are.
     weight = llm.get_input_embeddings().weight
     scale = weight.detach().norm(dim=1).mean().item() / weight.shape[1] ** 0.5
