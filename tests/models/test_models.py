@@ -37,11 +37,11 @@ def qa():
 
 @pytest.mark.parametrize("arch", TINY_ARCHS)
 @pytest.mark.parametrize("recipe", ["graph-token", "graph-prefix", "graph-prefix-v2", "graph-prefix-lora",
-                                    "graph-prefix-lora-counting", "text-lora",
+                                    "graph-prefix-lora-counting", "graph-prefix-lora-count-digits", "text-lora",
                                     "text-prompt-tuning", "text-prefix-tuning", "text-p-tuning", "text-adapter"])
 def test_every_bridge_trains_on_every_layout(arch, recipe, tokenizer, qa):
     torch.manual_seed(0)
-    model = build_model(load_recipe(recipe), tiny_llm(arch), input_dim=None)
+    model = build_model(load_recipe(recipe), tiny_llm(arch), input_dim=None, tokenizer=tokenizer)
     text = load_recipe(recipe).include_graph_text
     batch = GraphCollator(tokenizer, "train", include_graph_text=text)(qa[:4])
     params = model.trainable_parameters()
@@ -230,7 +230,7 @@ def test_recipes_load_and_bad_ones_are_clear(tmp_path):
         load_recipe(bad)
     bad.write_text("name: x\nbridge: graph-prefix\nbridge_options: {mode: mlp, middim: 3}\n")
     with pytest.raises(RecipeError, match=r"bridge_options\.middim: Extra inputs are not permitted \(the graph-prefix "
-                                          r"bridge takes mode, mid_dim, init_scale\)"):
+                                          r"bridge takes mode, mid_dim, init_scale, count_digits\)"):
         load_recipe(bad)
     bad.write_text("name: x\nbridge: soft-tokens\nbridge_options: {encoder: gru}\n")
     with pytest.raises(RecipeError, match=r"bridge_options\.encoder: Input should be 'mlp' or 'lstm'"):
