@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, device_type, model_source
+from graphllm.cli.options import DEVICE_HELP, device_type, model_source, print_report
 from graphllm.errors import GraphLLMError
 
 
@@ -15,10 +15,7 @@ def _bench_links(args) -> int:
 
     report = bench_links(args.urls, args.hosts, args.latency, args.faults, args.per_host, peers=not args.no_peers,
                          log=lambda msg: print(msg, file=sys.stderr))
-    print(report.text())
-    if args.json:
-        report.write(args.json)
-    return 0
+    return print_report(report, args.json)
 
 
 def _data_graphqa(args) -> int:
@@ -50,10 +47,7 @@ def _bench_train(args) -> int:
     report = bench_train(args.tasks, steps=args.steps, batch_size=args.batch_size, train_n=args.train_examples,
                          test_n=args.test_examples, seeds=args.seeds, gnn=args.gnn, device=args.device,
                          log=lambda msg: print(msg, file=sys.stderr))
-    print(report.text())
-    if args.json:
-        report.write(args.json)
-    return 0
+    return print_report(report, args.json)
 
 
 def _bench_graphqa(args) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 # (here, not in graphllm.devices: importing that imports torch, which `graphllm catalog` must not wait for)
@@ -71,3 +72,12 @@ def model_source(parser: argparse.ArgumentParser, run: str = "a run directory fr
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--run", type=Path, help=run)
     group.add_argument("--recipe", help=recipe)
+
+
+def print_report(report, json_path: Path | None) -> int:
+    """A bench report's table on stdout and, with --json, its file (`graphllm.results.files.ReportFile`)."""
+    print(report.text())
+    if json_path:
+        report.write(json_path)
+        print(f"written: {json_path}", file=sys.stderr)
+    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source
+from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source, print_report
 
 
 def _serve(args) -> int:
@@ -56,11 +56,7 @@ def _bench_serve(args) -> int:
                               draft=args.draft, peers=not args.no_peers, max_batch=args.max_batch,
                               baseline_requests=args.baseline_requests)
     report = bench_serve(config, log=lambda message: print(message, file=sys.stderr))
-    print(report.text())
-    if args.json:
-        report.write(args.json)
-        print(f"written: {args.json}", file=sys.stderr)
-    return 0
+    return print_report(report, args.json)
 
 
 def register_bench(bench_commands) -> None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from graphllm.results.files import read_report, write_report
+from graphllm.results.files import ReportFile
 
 FORMAT = 1
 OURS = "graphllm"
@@ -30,7 +29,9 @@ class ToolRun:
 
 
 @dataclass
-class LinkBenchReport:
+class LinkBenchReport(ReportFile):
+    COMMAND, FORMAT, ROWS = "graphllm bench links", FORMAT, ("runs", ToolRun)
+
     urls: int
     hosts: int
     latency: float  # seconds per response
@@ -72,11 +73,3 @@ class LinkBenchReport:
         for run in data["runs"]:
             del run["broken"]  # thousands of URLs; `wrong` is what they are read by
         return data
-
-    def write(self, path: str | Path) -> None:
-        write_report(self.to_dict(), path)
-
-    @classmethod
-    def read(cls, path: str | Path) -> LinkBenchReport:
-        return read_report(path, "graphllm bench links", FORMAT,
-                           lambda data: cls(**{**data, "runs": [ToolRun(**row) for row in data["runs"]]}))

@@ -3,12 +3,10 @@ seconds, latencies), the ratios they are read by, the text table, and the JSON f
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from graphllm.results.files import read_report, write_report
+from graphllm.results.files import ReportFile
 
 FORMAT = 1
 SERVER = "ours: graphllm serve"
@@ -45,7 +43,9 @@ class ServeRow:
 
 
 @dataclass
-class ServeBenchReport:
+class ServeBenchReport(ReportFile):
+    COMMAND, FORMAT, ROWS = "graphllm bench serve", FORMAT, ("rows", ServeRow)
+
     date: str
     device: str
     settings: dict  # the bench's configuration (clients, requests, max_new_tokens, draft, ...)
@@ -82,16 +82,8 @@ class ServeBenchReport:
                      "same run")
         return "\n".join(lines)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
-    def write(self, path: str | Path) -> None:
-        write_report(self.to_dict(), path)
 
-    @classmethod
-    def read(cls, path: str | Path) -> ServeBenchReport:
-        return read_report(path, "graphllm bench serve", FORMAT,
-                           lambda data: cls(**{**data, "rows": [ServeRow(**row) for row in data["rows"]]}))
 
 
 def _ratio(value: float | None) -> str:

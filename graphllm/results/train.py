@@ -4,12 +4,10 @@ table and the JSON file (`--json`). Needs no torch."""
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from graphllm.results.files import read_report, write_report
+from graphllm.results.files import ReportFile
 
 FORMAT = 1
 OURS = "graphllm graph-token"
@@ -49,7 +47,9 @@ def combine_seeds(rows: list[MethodRow]) -> MethodRow:
 
 
 @dataclass
-class TrainBenchReport:
+class TrainBenchReport(ReportFile):
+    COMMAND, FORMAT, ROWS = "graphllm bench train", FORMAT, ("rows", MethodRow)
+
     tasks: list[str]
     gnn: str
     steps: int
@@ -84,13 +84,7 @@ class TrainBenchReport:
                      f"{ours.accuracy - theirs.accuracy:+.3f}")
         return "\n".join(lines)
 
-    def write(self, path: str | Path) -> None:
-        write_report(dataclasses.asdict(self), path)
 
-    @classmethod
-    def read(cls, path: str | Path) -> TrainBenchReport:
-        return read_report(path, "graphllm bench train", FORMAT,
-                           lambda data: cls(**{**data, "rows": [MethodRow(**row) for row in data["rows"]]}))
 
 
 def _number(value, spec: str) -> str:
