@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
 from graphllm.models.bridges import REGISTRY as BRIDGES
+from graphllm.models.convolutions import CONVOLUTIONS
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.graph_llm import GraphLLM
 from graphllm.models.llm import LLMShape
@@ -44,7 +46,7 @@ class Recipe(BaseModel):
     description: str = ""
     bridge: str | None = Field(default=None, description="a registered bridge (graphllm/models/bridges/)")
     bridge_options: dict = Field(default_factory=dict, description="checked against the bridge's own options")
-    gnn: dict = Field(default_factory=dict)
+    gnn: dict = Field(default_factory=dict, description="GNNConfig settings (graphllm/models/gnn.py)")
     include_graph_text: bool = False
     few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
     # None: the chat template's default system turn; "": an empty one, for recipes that learn the answer format
@@ -53,7 +55,7 @@ class Recipe(BaseModel):
     adapter_bottleneck: int = Field(default=64, ge=1, description="width of the bottleneck adapters")
     lora: LoraOptions = Field(default_factory=LoraOptions)
     prompt: PromptOptions | None = None  # peft prompt learning on the text (no GNN)
-    train: dict = Field(default_factory=dict)
+    train: dict = Field(default_factory=dict, description="TrainConfig settings (graphllm/config.py)")
 
     @model_validator(mode="after")
     def _bridge_and_its_options(self):
@@ -70,6 +72,26 @@ class Recipe(BaseModel):
             raise ValueError(f"bridge_options.{'.'.join(map(str, err['loc']))}: {err['msg']} "
                              f"(the {self.bridge} bridge takes {', '.join(BRIDGES[self.bridge].options.model_fields)})"
                              ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _gnn_and_train_settings(self):
+        # the dataclasses the settings become, checked when the recipe loads: a typo is an error, not a default
+        for name, settings in (("gnn", GNNConfig), ("train", TrainConfig)):
+            values = getattr(self, name)
+            known = [f.name for f in dataclasses.fields(settings) if f.name != "input_dim"]
+            unknown = sorted(set(values) - set(known))
+            if unknown:
+                raise ValueError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(known)})")
+            try:
+                TypeAdapter(settings).validate_python(values)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join([name, *map(str, err["loc"])])
+                raise ValueError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
+        if self.gnn.get("conv", GNNConfig.conv) not in CONVOLUTIONS:
+            raise ValueError(f"gnn.conv: unknown convolution {self.gnn['conv']!r}; choose from "
+                             f"{', '.join(CONVOLUTIONS)}")
         return self
 
     @property

@@ -232,6 +232,14 @@ def test_recipes_load_and_bad_ones_are_clear(tmp_path):
     with pytest.raises(RecipeError, match=r"bridge_options\.middim: Extra inputs are not permitted \(the graph-prefix "
                                           r"bridge takes mode, mid_dim, init_scale, count_digits\)"):
         load_recipe(bad)
+    for body, message in (("gnn: {layrs: 3}", r"bad\.yaml: gnn\.layrs: unknown setting \(known: conv, layers"),
+                          ("gnn: {layers: x}", r"gnn\.layers: Input should be a valid integer"),
+                          ("gnn: {conv: gan}", r"gnn\.conv: unknown convolution 'gan'; choose from gcn"),
+                          ("train: {stepz: 3}", r"train\.stepz: unknown setting"),
+                          ("train: {schedule: linear}", r"train: schedule must be 'cosine' or 'constant'")):
+        bad.write_text(f"name: x\nbridge: graph-prefix\n{body}\n")
+        with pytest.raises(RecipeError, match=message):
+            load_recipe(bad)
     bad.write_text("name: x\nbridge: soft-tokens\nbridge_options: {encoder: gru}\n")
     with pytest.raises(RecipeError, match=r"bridge_options\.encoder: Input should be 'mlp' or 'lstm'"):
         load_recipe(bad)
