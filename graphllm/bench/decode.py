@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime
 import platform
 import re
 import time
@@ -35,7 +34,8 @@ from graphllm.inference.generate import generate
 from graphllm.inference.packed import packed_linears
 from graphllm.inference.speculative import SpeculationStats, speculative_generate
 from graphllm.inference.state import DecodeState
-from graphllm.results.decode import Row
+from graphllm.results.decode import DecodeBenchReport, Row
+from graphllm.results.files import utc_now
 
 CPU = torch.device("cpu")
 
@@ -151,7 +151,7 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
                  drafts: tuple[str, ...] = ("ngram", "early-exit:6", "ngram+early-exit:6"),
                  shapes: tuple[str, ...] = ("1,1,1,1", "1,1,3,1,1"), peers: bool = True, repeats: int = 1,
                  log: Callable[[str], None] = print, device: str = "cpu", dtype: str | None = None,
-                 static_cache: bool = False) -> dict:
+                 static_cache: bool = False) -> DecodeBenchReport:
     """`static_cache`: every method of ours decodes on a static cache (CUDA graphs on a GPU), and one more row is
     plain greedy on the growing cache, so that the run shows what the graphs bring."""
     from graphllm.models.build import build_model, load_recipe
@@ -211,14 +211,13 @@ def bench_decode(prompts: int = 8, max_new_tokens: int = 96, batch_sizes: tuple[
             rows.append(row)
         if size > 1:  # what a tree costs where rows share a pass (the first batch: the bench's prompts)
             batched_costs[size] = pass_costs(model, batches[0])
-    return {"rows": rows, "soft_prompts": _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [],
-            "pass_costs": pass_costs(model, collator(data[:1]).to(device)),
-            "pass_costs_unpacked": pass_costs(model, collator(data[:1]).to(device), packed=False),
-            "pass_costs_batched": batched_costs, "prompts": prompts,
-            "max_new_tokens": max_new_tokens, "repeats": repeats, "device": describe_device(device),
-            "dtype": str(dtype).removeprefix("torch."), "static_cache": static_cache, "drafts": list(drafts),
-            "trees": list(shapes), "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
+    return DecodeBenchReport(
+        rows, _soft_prompt_check(tokenizer, llm, data[:1], config, pad) if peers else [], prompts, max_new_tokens,
+        describe_device(device), pass_costs=pass_costs(model, collator(data[:1]).to(device)),
+        pass_costs_unpacked=pass_costs(model, collator(data[:1]).to(device), packed=False),
+        pass_costs_batched=batched_costs, repeats=repeats, dtype=str(dtype).removeprefix("torch."),
+        static_cache=static_cache, drafts=list(drafts), trees=list(shapes), date=utc_now(),
+        versions={"torch": torch.__version__, "transformers": transformers.__version__})
 
 
 @torch.no_grad()

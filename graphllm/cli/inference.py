@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source
+from graphllm.cli.options import DEVICE_HELP, HelpFormatter, device_type, draft_help, model_source, print_report
 from graphllm.errors import UsageError
 
 TREE_HELP = ("children per node at each depth of the draft tree (default %(default)s: a chain of two that branches "
@@ -112,19 +112,14 @@ def _declare_trained_drafts(parser: argparse.ArgumentParser) -> None:
 
 def _bench_decode(args) -> int:
     from graphllm.bench.decode import bench_decode
-    from graphllm.fileio import atomic_write_text
-    from graphllm.results.decode import format_table, to_json
 
     if args.repeats < 1:
         raise UsageError(f"--repeats must be at least 1, not {args.repeats}")
-    result = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
+    report = bench_decode(args.prompts, args.max_new_tokens, tuple(args.batch_sizes), tuple(args.drafts),
                           tuple(args.trees), peers=not args.no_peers, repeats=args.repeats,
                           log=lambda msg: print(msg, file=sys.stderr), device=args.device, dtype=args.dtype,
                           static_cache=args.static_cache)
-    print(format_table(result))
-    if args.json:
-        atomic_write_text(args.json, to_json(result))
-    return 0
+    return print_report(report, args.json)
 
 
 def register(commands, experiment: argparse.ArgumentParser) -> None:

@@ -1,15 +1,16 @@
-"""What `graphllm bench decode` reports, as data first: its rows, the ratios they are read by, the text table, and
-the JSON file (`--json`) that the site's "Decoding speed" page is built from. Needs no torch, so the site builds
-without loading a model."""
+"""What `graphllm bench decode` reports, as data first (`DecodeBenchReport`): its rows, the ratios they are read by,
+the text table, and the JSON file (`--json`) that the site's "Decoding speed" page is built from. Needs no torch, so
+the site builds without loading a model."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphllm.errors import GraphLLMError
+from graphllm.fileio import atomic_write_text
 
 PLAIN = "ours: plain greedy"  # the row every ratio is taken to
 PEER = "transformers: generate"
@@ -73,39 +74,105 @@ def ratios(row: Row, rows: list[Row]) -> Ratios:
                   row.tokens_per_second / peer.tokens_per_second if peer and peer.tokens_per_second else None, limit)
 
 
-def format_table(result: dict) -> str:
-    lines = [f"{result['prompts']} long-answer prompts, up to {result['max_new_tokens']} new tokens, greedy, "
-             f"on {result.get('device', 'CPU')} in {result.get('dtype', 'float32')}"
-             f"{', ours on a static cache' if result.get('static_cache') else ''}, end to end (prompt included), "
-             "and after the prompt (one prefill's time, measured apart, taken off); "
-             f"median of {result.get('repeats', 1)} rounds; limit: end to end, if each target pass cost one plain "
-             "step and drafting were free", "",
-             f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
-             f"{'decode tok/s':>13}{'vs plain':>9}{'limit':>7}  output"]
-    soft = result["soft_prompts"]
-    for row in result["rows"] + soft:
-        if row.error:
-            lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}{'':>7}  fails: "
-                         f"{row.error}")
-            continue
-        # Soft-token rows are a check of one prompt against each other, not against the bench's plain rows.
-        ratio = ratios(row, [] if row in soft else result["rows"])
-        same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
-        after = row.decode_tokens_per_second
-        lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass_text(row):>9}"
-                     f"{ratio_text(ratio.end_to_end):>9}{ratio_text(ratio.vs_peer):>7}"
-                     f"{f'{after:.1f}' if after else '':>13}{ratio_text(ratio.after_prompt):>9}"
-                     f"{ratio_text(ratio.limit):>7}  {same}")
-    costs = [(weights, result[key]) for key, weights in (("pass_costs", "packed"), ("pass_costs_unpacked", "unpacked"))
-             if result.get(key)]
-    if costs:
-        lines.append("")
-    for weights, cost in costs:
-        lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps ({weights} "
-                     "weights): " + costs_text(cost))
-    for size, cost in result.get("pass_costs_batched", {}).items():
-        lines.append(f"the same at batch {size}, k tokens in each row (packed weights): " + costs_text(cost))
-    return "\n".join(lines)
+@dataclass
+class DecodeBenchReport:
+    """One `graphllm bench decode` run: its rows, the soft-token check, the pass costs and its settings."""
+
+    rows: list[Row]
+    soft_prompts: list[Row]  # a graph-token model's soft prompt: ours and transformers' from inputs_embeds
+    prompts: int
+    max_new_tokens: int
+    device: str
+    pass_costs: dict[int, float] = field(default_factory=dict)  # batch 1, packed weights: width k -> steps
+    pass_costs_unpacked: dict[int, float] = field(default_factory=dict)
+    pass_costs_batched: dict[int, dict[int, float]] = field(default_factory=dict)  # batch size -> width -> steps
+    repeats: int = 1
+    dtype: str = "float32"
+    static_cache: bool = False
+    drafts: list[str] = field(default_factory=list)
+    trees: list[str] = field(default_factory=list)
+    date: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+    format: int = FORMAT
+
+    def text(self) -> str:
+        lines = [f"{self.prompts} long-answer prompts, up to {self.max_new_tokens} new tokens, greedy, "
+                 f"on {self.device} in {self.dtype}"
+                 f"{', ours on a static cache' if self.static_cache else ''}, end to end (prompt included), "
+                 "and after the prompt (one prefill's time, measured apart, taken off); "
+                 f"median of {self.repeats} rounds; limit: end to end, if each target pass cost one plain "
+                 "step and drafting were free", "",
+                 f"{'method':<44}{'batch':>6}{'tok/s':>8}{'tok/pass':>9}{'vs plain':>9}{'vs HF':>7}"
+                 f"{'decode tok/s':>13}{'vs plain':>9}{'limit':>7}  output"]
+        for row in self.rows + self.soft_prompts:
+            if row.error:
+                lines.append(f"{row.method:<44}{row.batch:>6}{'':>8}{'':>9}{'':>9}{'':>7}{'':>13}{'':>9}{'':>7}  "
+                             f"fails: {row.error}")
+                continue
+            # Soft-token rows are a check of one prompt against each other, not against the bench's plain rows.
+            ratio = ratios(row, [] if row in self.soft_prompts else self.rows)
+            same = {True: "= plain greedy", False: "DIFFERS from plain greedy", None: ""}[row.same]
+            after = row.decode_tokens_per_second
+            lines.append(f"{row.method:<44}{row.batch:>6}{row.tokens_per_second:>8.1f}{per_pass_text(row):>9}"
+                         f"{ratio_text(ratio.end_to_end):>9}{ratio_text(ratio.vs_peer):>7}"
+                         f"{f'{after:.1f}' if after else '':>13}{ratio_text(ratio.after_prompt):>9}"
+                         f"{ratio_text(ratio.limit):>7}  {same}")
+        costs = [(weights, cost) for weights, cost in (("packed", self.pass_costs),
+                                                       ("unpacked", self.pass_costs_unpacked)) if cost]
+        if costs:
+            lines.append("")
+        for weights, cost in costs:
+            lines.append(f"cost of one target pass over k tokens after the first prompt, in one-token steps "
+                         f"({weights} weights): " + costs_text(cost))
+        for size, cost in self.pass_costs_batched.items():
+            lines.append(f"the same at batch {size}, k tokens in each row (packed weights): " + costs_text(cost))
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        """Every row's measurements with its rates, and the run's settings."""
+        def row(r: Row) -> dict:
+            return dict(dataclasses.asdict(r), tokens_per_second=r.tokens_per_second,
+                        decode_tokens_per_second=r.decode_tokens_per_second)
+
+        data = {**dataclasses.asdict(self), "rows": [row(r) for r in self.rows],
+                "soft_prompts": [row(r) for r in self.soft_prompts]}
+        return json.dumps(data, indent=2) + "\n"
+
+    def write(self, path: str | Path) -> None:
+        atomic_write_text(path, self.to_json())
+
+    @classmethod
+    def read(cls, path: Path) -> DecodeBenchReport:
+        """A file written by `graphllm bench decode --json`; a file that is not one raises GraphLLMError saying
+        what is wrong."""
+        def bad(why: str) -> GraphLLMError:
+            return GraphLLMError(f"{path}: {why}; write it with `graphllm bench decode --json {path}`")
+
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise bad(f"not readable as JSON ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise bad(f"not a bench decode result of format {FORMAT}")
+        missing = [key for key in ("rows", "soft_prompts", "prompts", "max_new_tokens", "device") if key not in data]
+        if missing:
+            raise bad(f"no {', '.join(missing)}")
+        unknown = sorted(set(data) - _REPORT_FIELDS)
+        if unknown:
+            raise bad(f"unknown field {unknown[0]!r}")
+
+        def row(item) -> Row:
+            if not isinstance(item, dict) or not {"method", "batch"} <= set(item) or set(item) - _ROW_FIELDS - _DERIVED:
+                raise bad(f"a row is not one of bench decode's: {str(item)[:80]}")
+            return Row(**{k: v for k, v in item.items() if k in _ROW_FIELDS})
+
+        data["rows"] = [row(item) for item in data["rows"]]
+        data["soft_prompts"] = [row(item) for item in data["soft_prompts"]]
+        for key in ("pass_costs", "pass_costs_unpacked"):
+            data[key] = {int(k): v for k, v in (data.get(key) or {}).items()}
+        data["pass_costs_batched"] = {int(size): {int(k): v for k, v in costs.items()}
+                                      for size, costs in (data.get("pass_costs_batched") or {}).items()}
+        return cls(**data)
 
 
 def ratio_text(ratio: float | None, missing: str = "") -> str:
@@ -122,46 +189,6 @@ def costs_text(costs: dict[int, float]) -> str:
     return ", ".join(f"k={k} {c:.2f}" for k, c in costs.items())
 
 
-def to_json(result: dict) -> str:
-    """The whole result as JSON: every row's measurements with its rates, and the run's settings."""
-    def row(r: Row) -> dict:
-        return dict(dataclasses.asdict(r), tokens_per_second=r.tokens_per_second,
-                    decode_tokens_per_second=r.decode_tokens_per_second)
-
-    data = {**result, "format": FORMAT, "rows": [row(r) for r in result["rows"]],
-            "soft_prompts": [row(r) for r in result["soft_prompts"]]}
-    return json.dumps(data, indent=2) + "\n"
-
-
 _ROW_FIELDS = {f.name for f in dataclasses.fields(Row)}
 _DERIVED = {"tokens_per_second", "decode_tokens_per_second"}  # written for readers, recomputed when read
-
-
-def load_result(path: Path) -> dict:
-    """A file written by `graphllm bench decode --json`, with its rows as `Row`s again (batch-size keys of the
-    pass costs as ints); a file that is not one raises GraphLLMError saying what is wrong."""
-    def bad(why: str) -> GraphLLMError:
-        return GraphLLMError(f"{path}: {why}; write it with `graphllm bench decode --json {path}`")
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise bad(f"not readable as JSON ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise bad(f"not a bench decode result of format {FORMAT}")
-    missing = [key for key in ("rows", "soft_prompts", "prompts", "max_new_tokens", "device") if key not in data]
-    if missing:
-        raise bad(f"no {', '.join(missing)}")
-
-    def row(item) -> Row:
-        if not isinstance(item, dict) or not {"method", "batch"} <= set(item) or set(item) - _ROW_FIELDS - _DERIVED:
-            raise bad(f"a row is not one of bench decode's: {str(item)[:80]}")
-        return Row(**{k: v for k, v in item.items() if k in _ROW_FIELDS})
-
-    data["rows"] = [row(item) for item in data["rows"]]
-    data["soft_prompts"] = [row(item) for item in data["soft_prompts"]]
-    for key in ("pass_costs", "pass_costs_unpacked"):
-        data[key] = {int(k): v for k, v in (data.get(key) or {}).items()}
-    data["pass_costs_batched"] = {int(size): {int(k): v for k, v in costs.items()}
-                                  for size, costs in (data.get("pass_costs_batched") or {}).items()}
-    return data
+_REPORT_FIELDS = {f.name for f in dataclasses.fields(DecodeBenchReport)}

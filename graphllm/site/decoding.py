@@ -6,23 +6,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphllm.results.decode import PLAIN, Row, costs_text, load_result, per_pass_text, ratio_text, ratios
+from graphllm.results.decode import PLAIN, DecodeBenchReport, Row, costs_text, per_pass_text, ratio_text, ratios
 
 _OUTPUT = {True: "= plain", False: "**differs**", None: "reference"}
 
 
-def load_results(results_dir: Path) -> tuple[list[dict], list[str]]:
-    """(the bench runs in `results_dir`/*.json, newest first; one line per file that is not one)."""
+def load_results(results_dir: Path) -> tuple[list[tuple[str, DecodeBenchReport]], list[str]]:
+    """([(file name without .json, the run)] of `results_dir`/*.json, newest first; one line per file that is not
+    one)."""
     runs, problems = [], []
     for path in sorted(results_dir.glob("*.json")) if results_dir.is_dir() else []:
         try:
-            run = load_result(path)
+            runs.append((path.stem, DecodeBenchReport.read(path)))
         except Exception as exc:  # GraphLLMError and anything a damaged file raises: name the file, build the rest
             problems.append(str(exc) if str(path) in str(exc) else f"{path}: {exc}")
-            continue
-        run["_name"] = path.stem
-        runs.append(run)
-    return sorted(runs, key=lambda r: r.get("date", ""), reverse=True), problems
+    return sorted(runs, key=lambda run: run[1].date, reverse=True), problems
 
 
 def _ratio(value: float | None, bold_from: float | None = None) -> str:
@@ -30,8 +28,8 @@ def _ratio(value: float | None, bold_from: float | None = None) -> str:
     return f"**{text}**" if value is not None and bold_from is not None and value >= bold_from else text
 
 
-def _batch_table(run: dict, batch: int) -> list[str]:
-    rows = [r for r in run["rows"] if r.batch == batch]
+def _batch_table(run: DecodeBenchReport, batch: int) -> list[str]:
+    rows = [r for r in run.rows if r.batch == batch]
     lines = [f"### Batch {batch}", "",
              "| Method | tokens/s | tokens per pass | vs our plain | its limit | after the prompt | vs HF generate "
              "| output |",
@@ -40,7 +38,7 @@ def _batch_table(run: dict, batch: int) -> list[str]:
         if row.error:
             lines.append(f"| {row.method} | — | — | — | — | — | — | fails: `{row.error}` |")
             continue
-        ratio = ratios(row, run["rows"])
+        ratio = ratios(row, run.rows)
         is_ours = row.method.startswith("ours") and row.method != PLAIN
         lines.append(f"| {row.method} | {row.tokens_per_second:.1f} | {per_pass_text(row)} "
                      f"| {_ratio(ratio.end_to_end, 1.5 if is_ours else None)} "
@@ -63,11 +61,11 @@ def _soft_table(rows: list[Row]) -> list[str]:
     return lines + [""]
 
 
-def _costs(run: dict) -> list[str]:
+def _costs(run: DecodeBenchReport) -> list[str]:
     lines = []
-    if run.get("pass_costs"):
-        lines.append("- batch 1: " + costs_text(run["pass_costs"]))
-    for size, costs in run.get("pass_costs_batched", {}).items():
+    if run.pass_costs:
+        lines.append("- batch 1: " + costs_text(run.pass_costs))
+    for size, costs in run.pass_costs_batched.items():
         lines.append(f"- batch {size}: " + costs_text(costs))
     if not lines:
         return []
@@ -75,19 +73,18 @@ def _costs(run: dict) -> list[str]:
             "draft tree must pay for):", "", *lines, ""]
 
 
-def _header(run: dict) -> list[str]:
-    title = f"## {run['device']}, {run.get('dtype', 'float32')}" + (f" ({run['date']})" if run.get("date") else "")
-    repeats = run.get("repeats", 1)
-    settings = [f"{run['prompts']} prompts, up to {run['max_new_tokens']} new tokens, median of {repeats} "
-                f"round{'s' if repeats > 1 else ''}" + (", ours on a static cache" if run.get("static_cache") else "")]
-    if run.get("drafts"):
-        settings.append("drafts " + ", ".join(f"`{d}`" for d in run["drafts"]))
-    if run.get("versions"):
-        settings.append(", ".join(f"{k} {v}" for k, v in run["versions"].items()))
-    return [title, "", "; ".join(settings) + f". File: `results/decode/{run['_name']}.json`.", ""]
+def _header(name: str, run: DecodeBenchReport) -> list[str]:
+    title = f"## {run.device}, {run.dtype}" + (f" ({run.date})" if run.date else "")
+    settings = [f"{run.prompts} prompts, up to {run.max_new_tokens} new tokens, median of {run.repeats} "
+                f"round{'s' if run.repeats > 1 else ''}" + (", ours on a static cache" if run.static_cache else "")]
+    if run.drafts:
+        settings.append("drafts " + ", ".join(f"`{d}`" for d in run.drafts))
+    if run.versions:
+        settings.append(", ".join(f"{k} {v}" for k, v in run.versions.items()))
+    return [title, "", "; ".join(settings) + f". File: `results/decode/{name}.json`.", ""]
 
 
-def page(runs: list[dict], figures: dict[str, str]) -> str:
+def page(runs: list[tuple[str, DecodeBenchReport]], figures: dict[str, str]) -> str:
     lines = ["# Decoding speed", "",
              "Our inference engine (`graphllm/inference/`) against its own plain greedy decoding and Hugging Face "
              "transformers' (HF) `generate` and assisted generation, each run measured in one `graphllm bench "
@@ -105,27 +102,27 @@ def page(runs: list[dict], figures: dict[str, str]) -> str:
              "(`graphllm bench decode --json results/decode/NAME.json`) and the site is rebuilt.", ""]
     if not runs:
         return "\n".join(lines + ["No runs yet.", ""])
-    for run in runs:
-        lines += _header(run)
-        if run["_name"] in figures:
-            lines += [f"![Speed-up over our plain greedy decoding, {run['device']}]({figures[run['_name']]})", ""]
-        for batch in sorted({r.batch for r in run["rows"]}):
+    for name, run in runs:
+        lines += _header(name, run)
+        if name in figures:
+            lines += [f"![Speed-up over our plain greedy decoding, {run.device}]({figures[name]})", ""]
+        for batch in sorted({r.batch for r in run.rows}):
             lines += _batch_table(run, batch)
-        if run["soft_prompts"]:
-            lines += _soft_table(run["soft_prompts"])
+        if run.soft_prompts:
+            lines += _soft_table(run.soft_prompts)
         lines += _costs(run)
     return "\n".join(lines) + "\n"
 
 
-def figure(run: dict) -> bytes:
+def figure(run: DecodeBenchReport) -> bytes:
     """Horizontal bars: each method's speed-up over our plain greedy decoding end to end, one bar per batch size;
     a method that fails at a batch size says so where its bar would be."""
     from graphllm.site.plots import _pyplot, _svg
 
     plt = _pyplot()
-    batches = sorted({r.batch for r in run["rows"]})
-    methods = list(dict.fromkeys(r.method for r in run["rows"]))
-    by_key = {(r.method, r.batch): r for r in run["rows"]}
+    batches = sorted({r.batch for r in run.rows})
+    methods = list(dict.fromkeys(r.method for r in run.rows))
+    by_key = {(r.method, r.batch): r for r in run.rows}
     colors = ["#3f51b5", "#ff9800", "#009688", "#9c27b0"]
     fig, ax = plt.subplots(figsize=(7.5, 0.42 * len(methods) * len(batches) + 1.2))
     height = 0.8 / len(batches)
@@ -136,7 +133,7 @@ def figure(run: dict) -> bytes:
             row = by_key.get((method, batch))
             if row is None:
                 continue
-            found = ratios(row, run["rows"])
+            found = ratios(row, run.rows)
             ratio, limit = found.end_to_end, found.limit
             if ratio is None:
                 ax.text(0.02, y, "fails" if row.error else "no rate", va="center", fontsize=7, color="#b71c1c")

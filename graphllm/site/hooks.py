@@ -75,9 +75,9 @@ def on_files(files: Files, config) -> Files:
     for problem in problems:  # a warning, so that `mkdocs build --strict` (and `graphllm site`) stops on it
         log.warning("graphllm: %s", problem)
     run_figures = {}
-    for run in runs:
-        add(f"assets/decode/{run['_name']}.svg", decoding.figure(run))
-        run_figures[run["_name"]] = f"assets/decode/{run['_name']}.svg"
+    for name, run in runs:
+        add(f"assets/decode/{name}.svg", decoding.figure(run))
+        run_figures[name] = f"assets/decode/{name}.svg"
     add("decoding.md", decoding.page(runs, run_figures))
     log.info("graphllm: generated %d section pages from %d entries", len(catalog.taxonomy.sections),
              len(catalog.entries()))

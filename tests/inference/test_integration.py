@@ -100,20 +100,20 @@ def test_generate_command_answers_about_a_graph_file(tmp_path, smollm2, capsys):
 
 def test_bench_decode_measures_us_and_transformers_in_one_run(smollm2):
     from graphllm.bench.decode import bench_decode
-    from graphllm.results.decode import format_table, ratios
+    from graphllm.results.decode import ratios
 
     result = bench_decode(prompts=2, max_new_tokens=12, batch_sizes=(1, 2), drafts=("ngram",), shapes=("1,1,3,1,1",),
                           log=lambda msg: None)
-    rows = {(r.method, r.batch): r for r in result["rows"]}
+    rows = {(r.method, r.batch): r for r in result.rows}
     assert rows[("ours: ngram tree 1,1,3,1,1", 2)].same and rows[("transformers: generate", 1)].same
     assert rows[("ours: plain greedy", 2)].tokens == rows[("ours: plain greedy", 1)].tokens > 0
     plain, tree = rows[("ours: plain greedy", 2)], rows[("ours: ngram tree 1,1,3,1,1", 2)]
-    assert 0 < tree.passes <= plain.passes < plain.tokens and ratios(tree, result["rows"]).limit >= 1.0
+    assert 0 < tree.passes <= plain.passes < plain.tokens and ratios(tree, result.rows).limit >= 1.0
     assert rows[("transformers: prompt lookup (n-gram)", 2)].error  # assisted generation runs at batch 1 only
-    table = format_table(result)
+    table = result.text()
     assert "vs plain" in table and "soft tokens" in table and "k=8" in table
-    assert sorted(result["pass_costs"]) == [2, 3, 4, 6, 8] and all(c > 0 for c in result["pass_costs"].values())
-    assert list(result["pass_costs_batched"]) == [2] and sorted(result["pass_costs_batched"][2]) == [2, 3, 4, 6, 8]
+    assert sorted(result.pass_costs) == [2, 3, 4, 6, 8] and all(c > 0 for c in result.pass_costs.values())
+    assert list(result.pass_costs_batched) == [2] and sorted(result.pass_costs_batched[2]) == [2, 3, 4, 6, 8]
     assert "the same at batch 2, k tokens in each row" in table
 
 

@@ -141,8 +141,8 @@ def test_leaderboard_says_when_a_run_trained_one_model_per_task():
     assert "| `each.json` | graph-prefix | 100 | 3,276,032 per task (9 models) | 600 s |" in text
 
 
-def _decode_run(date: str, device: str) -> dict:
-    from graphllm.results.decode import Row
+def _decode_run(date: str, device: str):
+    from graphllm.results.decode import DecodeBenchReport, Row
 
     rows = [Row("ours: plain greedy", 8, tokens=630, seconds=12.0, prompt_seconds=5.0, passes=96),
             Row("ours: feature tree 2,2,1,1", 8, tokens=630, seconds=8.0, per_pass=3.4, passes=40, prompt_seconds=5.0,
@@ -150,19 +150,18 @@ def _decode_run(date: str, device: str) -> dict:
             Row("transformers: generate", 8, tokens=630, seconds=24.0, prompt_seconds=6.0, same=True),
             Row("transformers: prompt lookup (n-gram)", 8,
                 error="ValueError: assisted generate is only supported for batch_size = 1")]
-    return {"rows": rows, "soft_prompts": [Row("transformers: early exit (soft tokens)", 1, error="RuntimeError: x")],
-            "prompts": 8, "max_new_tokens": 96, "device": device, "date": date, "drafts": ["feature:runs/f"],
-            "pass_costs": {2: 1.1}, "pass_costs_batched": {8: {4: 1.69}}}
+    return DecodeBenchReport(rows, [Row("transformers: early exit (soft tokens)", 1, error="RuntimeError: x")], 8, 96,
+                             device, date=date, drafts=["feature:runs/f"], pass_costs={2: 1.1},
+                             pass_costs_batched={8: {4: 1.69}})
 
 
 def test_decoding_page_shows_every_bench_run_newest_first(tmp_path, monkeypatch):
-    from graphllm.results.decode import to_json
     from graphllm.site.build import build_site
 
     runs = tmp_path / "results" / "decode"
     runs.mkdir(parents=True)
-    (runs / "old.json").write_text(to_json(_decode_run("2026-11-01 10:00 UTC", "Intel Xeon, AVX-512, 2 threads")))
-    (runs / "new.json").write_text(to_json(_decode_run("2026-12-07 11:00 UTC", "AMD EPYC, AVX-512, 2 threads")))
+    _decode_run("2026-11-01 10:00 UTC", "Intel Xeon, AVX-512, 2 threads").write(runs / "old.json")
+    _decode_run("2026-12-07 11:00 UTC", "AMD EPYC, AVX-512, 2 threads").write(runs / "new.json")
     monkeypatch.setenv("GRAPHLLM_RESULTS", str(tmp_path / "results"))
     site = build_site(strict=True, site_dir=tmp_path / "site")
     html = (site / "decoding" / "index.html").read_text(encoding="utf-8")
