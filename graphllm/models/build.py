@@ -129,6 +129,7 @@ def build_model(recipe: Recipe, llm, input_dim: int | None = None, tokenizer=Non
     """The recipe's model around `llm`; its new parts (GNN, bridge, adapters) are made on the LLM's device. A bridge
     that writes into the LLM's vocabulary (count digits) needs the LLM's `tokenizer`."""
     model = _build_model(recipe, llm, input_dim, tokenizer)
+    model.tokenizer = tokenizer  # a model built from this one (a distilled draft) needs it too
     return model.to(model.device)
 
 

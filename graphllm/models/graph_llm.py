@@ -37,6 +37,7 @@ class GraphLLM(nn.Module):
                  freeze_llm: bool = True) -> None:
         super().__init__()
         self.llm, self.encoder, self.bridge = llm, encoder, bridge
+        self.tokenizer = None  # the LLM's, where the model was built with it (`build_model`)
         if freeze_llm:
             for p in self.llm.parameters():
                 p.requires_grad_(False)

@@ -92,3 +92,15 @@ def test_count_digits_need_the_counts_and_the_tokenizer(tokenizer):
     rows = generate(GraphQAConfig(examples=4, tasks=["edge_count"], seed=4), workers=1)
     with pytest.raises(ValueError, match="count_readout: true"):
         model(GraphCollator(tokenizer, "train")([to_data(r) for r in rows]))
+
+
+def test_a_distilled_draft_of_a_count_digits_model_writes_the_digits_too(tokenizer):
+    from graphllm.inference.drafts.distilled import build_draft_model
+
+    recipe = load_recipe("graph-prefix-lora-count-digits")
+    target = build_model(recipe, tiny_llm("llama", layers=2), tokenizer=tokenizer)
+    draft = build_draft_model(target, recipe, 1)
+    assert draft.bridge.count_digits is not None and draft.tokenizer is tokenizer
+    rows = generate(GraphQAConfig(examples=4, tasks=["edge_count"], seed=4), workers=1)
+    batch = GraphCollator(tokenizer, "generate")([to_data(r) for r in rows])
+    assert draft.prepare(batch).inputs_embeds.shape == target.prepare(batch).inputs_embeds.shape

@@ -37,12 +37,8 @@ def build_draft_model(target: GraphLLM, recipe: Recipe | None, layers: int) -> G
         if hasattr(small.config, attribute):
             setattr(small.config, attribute, layers)
     graph = recipe is not None and recipe.bridge is not None
-    digits = getattr(target.bridge, "count_digits", None)
-    if graph and digits is not None:  # built from the target's, which found the digits in the tokenizer
-        recipe = recipe.model_copy(update={"bridge_options": {**recipe.bridge_options, "count_digits": False}})
-    draft = build_model(recipe.model_copy(update={"adaptation": "frozen"}), small) if graph else GraphLLM(small)
-    if graph and digits is not None:
-        draft.bridge.count_digits = copy.deepcopy(digits)
+    draft = (build_model(recipe.model_copy(update={"adaptation": "frozen"}), small, tokenizer=target.tokenizer)
+             if graph else GraphLLM(small))
     for p in getattr(parent, name).parameters():
         p.requires_grad_(True)
     return draft.eval()
