@@ -6,8 +6,8 @@ marker and then the input embeddings of the count's decimal digits, leading zero
     d_1 \dots d_P = c \text{ in base 10}
 
 so the question's turn starts like "nodes 1 4 edges 9 1 degree 5" and a count is answered by copying, which a small
-LLM does well, where writing a number from a continuous prefix is what it did badly (the probes on the Experiments
-page: after training, the node count was in the prefix for 399 of 400 test graphs and written right for 0.802).
+LLM does well, where writing a number from a continuous prefix is what it did badly: the linear probes on the
+Experiments page found the node count in the prefix of nearly every test graph that the model then miscounted.
 The markers start as the embeddings of the words "nodes", "edges" and "degree" and are trained; the digit rows are
 the frozen LLM's own.
 
