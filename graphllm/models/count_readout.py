@@ -5,8 +5,8 @@ question names, for a bridge that hands them to the LLM as digits (`bridges/coun
     n = \sum_v 1, \qquad m = \tfrac{1}{2} \sum_v \deg(v), \qquad \deg(u) = \sum_{w \in \mathcal{N}(u)} 1
 
 These are what a GIN layer's sum aggregation computes from a constant input (Xu et al. 2019, "How Powerful are
-Graph Neural Networks?"). They are read with fixed weights, not learned: linear heads trained on a count loss
-beside the LM loss did not become exact within a recipe's steps (the Experiments page has the figures), because
+Graph Neural Networks?"). They are read with fixed weights, not learned: linear heads trained on a count loss alone
+did not become exact within a recipe's steps (the Experiments page has the figures), because
 Adam moves each weight by about the learning rate while a count of 171 must come out within 0.5, and a degree
 embedding is a lookup table that says nothing of degrees rare in training.
 

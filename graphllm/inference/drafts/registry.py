@@ -64,6 +64,13 @@ class TrainerEntry:
 TRAINERS: dict[str, TrainerEntry] = {}
 
 
+def at_least_one(options: argparse.Namespace, *names: str) -> None:
+    """A trainer's check: each named option is 1 or more (a ValueError naming the first that is not)."""
+    for name in names:
+        if getattr(options, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(options, name)}")
+
+
 def register_trainer(name: str, summary: str, declare: Callable, check: Callable = lambda options: None,
                      needs_run: bool = False, folder: str = "draft"):
     """Register the decorated function as how `graphllm distill --draft name` trains the draft `name`."""

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from graphllm.inference.drafts.distilled.config import DistillConfig
-from graphllm.inference.drafts.registry import DraftTraining, register_trainer
+from graphllm.inference.drafts.registry import DraftTraining, at_least_one, register_trainer
 from graphllm.models.graph_llm import GraphLLM
 from graphllm.train import seed_everything, train
 
@@ -87,9 +87,7 @@ def _declare(group) -> None:
 
 
 def _check(options) -> None:
-    for name in ("layers", "steps", "batch_size"):
-        if getattr(options, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(options, name)}")
+    at_least_one(options, "layers", "steps", "batch_size")
 
 
 @register_trainer("distilled", needs_run=True, folder="draft", declare=_declare, check=_check,

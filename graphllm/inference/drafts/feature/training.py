@@ -31,7 +31,7 @@ from graphllm.errors import GraphLLMError
 from graphllm.inference.attention import additive_mask
 from graphllm.inference.drafts.feature.config import FeatureDistillConfig
 from graphllm.inference.drafts.feature.model import FeatureDraftModel
-from graphllm.inference.drafts.registry import DraftTraining, register_trainer
+from graphllm.inference.drafts.registry import DraftTraining, at_least_one, register_trainer
 from graphllm.inference.target_answers import Sequence, target_sequences
 from graphllm.train import check_resumable, checkpoint_record, checkpoint_steps, train
 
@@ -274,9 +274,7 @@ def _declare(group) -> None:
 
 
 def _check(options) -> None:
-    for name in ("prompts", "max_new_tokens", "epochs"):
-        if getattr(options, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(options, name)}")
+    at_least_one(options, "prompts", "max_new_tokens", "epochs")
 
 
 @register_trainer("feature", folder="feature-draft", declare=_declare, check=_check,
