@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ConfigDict
+
 
 @dataclass
 class TrainConfig:
+    # a recipe's `train:` is validated as this dataclass: a misspelt setting is an error, not a default
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
     steps: int = 200
     batch_size: int = 8
     accumulation: int = 1

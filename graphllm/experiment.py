@@ -59,7 +59,7 @@ def run(recipe: str | Recipe, tasks: list[str], data: ExperimentData, run_dir: s
     """Build the recipe's model on the LLM (seeded first), train it in `run_dir` (resuming a checkpoint there) and
     evaluate it on `data.test`; the result is written to `run_dir/results.json` and `results_dir/<run>.json`. None
     in the secondary processes of a multi-process run, where the main process evaluates."""
-    recipe = recipe if isinstance(recipe, Recipe) else load_recipe(recipe)
+    recipe = (recipe if isinstance(recipe, Recipe) else load_recipe(recipe)).for_tasks(tasks)
     run_dir = Path(run_dir)
     accelerator = accelerator_from_env()
     llm, tokenizer = _llm(llm_name, llm, tokenizer, accelerator.device if accelerator is not None else device)
@@ -123,7 +123,7 @@ def run_per_task(recipe: str | Recipe, tasks: list[str], data: ExperimentData, r
     parts = []
     for task in tasks:
         part_data = data.of_task(task)
-        part = finished_run(run_dir / task, recipe, train_overrides, part_data) if resume else None
+        part = finished_run(run_dir / task, recipe.for_tasks([task]), train_overrides, part_data) if resume else None
         if part is None:
             part = run(recipe, [task], part_data, run_dir / task, llm_name=llm_name,
                        llm=new_llm() if new_llm else None, tokenizer=tokenizer, train_overrides=train_overrides,

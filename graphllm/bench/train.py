@@ -107,14 +107,15 @@ def _per_task(test, right: list[bool]) -> dict[str, float]:
 def _ours(train, test, config, tmp_dir, gnn_kind: str, device: torch.device):
     from graphllm.experiment import collators
     from graphllm.models.build import build_model, load_recipe
+    from graphllm.models.gnn import GNNConfig
     from graphllm.models.llm import load_llm
     from graphllm.train import train as run_training
 
     torch.manual_seed(config.seed)
     llm, tokenizer = load_llm(SMOLLM2, device=device)
     # our graph-token recipe (its prompt, bridge and readout) with PyG's GNN settings
-    recipe = load_recipe("graph-token").model_copy(update={"gnn": {
-        "conv": gnn_kind, "layers": 2, "hidden": 128, "node_ids": False, "laplacian_pe": 0, "graph_tokens": 1}})
+    recipe = load_recipe("graph-token").model_copy(update={"gnn": GNNConfig(
+        conv=gnn_kind, layers=2, hidden=128, node_ids=False, laplacian_pe=0, graph_tokens=1)})
     model = build_model(recipe, llm, input_dim=FEATURES)
     train_collator, eval_collator = collators(recipe, tokenizer)
     start = time.perf_counter()

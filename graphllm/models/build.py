@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from graphllm.config import TrainConfig
 from graphllm.errors import GraphLLMError
@@ -15,6 +15,7 @@ from graphllm.models.bridges import REGISTRY as BRIDGES
 from graphllm.models.convolutions import CONVOLUTIONS
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.graph_llm import GraphLLM
+from graphllm.models.kinds import kind_union
 from graphllm.models.llm import LLMShape
 
 RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
@@ -39,14 +40,17 @@ class PromptOptions(BaseModel):
     hidden: int = 128
 
 
+BridgeOptions = kind_union(entry.options for entry in BRIDGES.values())  # a registered bridge and its options
+
+
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
     description: str = ""
-    bridge: str | None = Field(default=None, description="a registered bridge (graphllm/models/bridges/)")
-    bridge_options: dict = Field(default_factory=dict, description="checked against the bridge's own options")
-    gnn: dict = Field(default_factory=dict, description="GNNConfig settings (graphllm/models/gnn.py)")
+    # a registered bridge (graphllm/models/bridges/): `graph-prefix`, or {kind: graph-prefix, mid_dim: 256, ...}
+    bridge: BridgeOptions | None = None
+    gnn: GNNConfig = Field(default_factory=GNNConfig)
     include_graph_text: bool = False
     few_shot: int = Field(default=0, ge=0, description="solved training examples shown before each question")
     # None: the chat template's default system turn; "": an empty one, for recipes that learn the answer format
@@ -55,44 +59,46 @@ class Recipe(BaseModel):
     adapter_bottleneck: int = Field(default=64, ge=1, description="width of the bottleneck adapters")
     lora: LoraOptions = Field(default_factory=LoraOptions)
     prompt: PromptOptions | None = None  # peft prompt learning on the text (no GNN)
-    train: dict = Field(default_factory=dict, description="TrainConfig settings (graphllm/config.py)")
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    # a task's own training settings over `train`, for a model trained on that task alone (--per-task); a run
+    # on several tasks at once trains with `train`
+    task_train: dict[str, TrainConfig] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _bridge_and_its_options(self):
-        if self.bridge is None:
-            if self.bridge_options:
-                raise ValueError("bridge_options given without a bridge")
-            return self
-        if self.bridge not in BRIDGES:
-            raise ValueError(f"unknown bridge {self.bridge!r}; choose from {', '.join(BRIDGES)}")
-        try:  # a typo is an error, not a default
-            BRIDGES[self.bridge].options.model_validate(self.bridge_options)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise ValueError(f"bridge_options.{'.'.join(map(str, err['loc']))}: {err['msg']} "
-                             f"(the {self.bridge} bridge takes {', '.join(BRIDGES[self.bridge].options.model_fields)})"
-                             ) from None
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _stored_form(cls, data):
+        # runs stored before bridges were tagged wrote `bridge: NAME` beside `bridge_options: {...}`
+        if isinstance(data, dict) and "bridge_options" in data:
+            data = dict(data)
+            options = data.pop("bridge_options") or {}
+            if isinstance(data.get("bridge"), str):
+                data["bridge"] = {**options, "kind": data["bridge"]}
+            elif options:
+                raise ValueError("bridge_options given without a bridge name")
+        return data
 
-    @model_validator(mode="after")
-    def _gnn_and_train_settings(self):
-        # the dataclasses the settings become, checked when the recipe loads: a typo is an error, not a default
-        for name, settings in (("gnn", GNNConfig), ("train", TrainConfig)):
-            values = getattr(self, name)
-            known = [f.name for f in dataclasses.fields(settings) if f.name != "input_dim"]
-            unknown = sorted(set(values) - set(known))
-            if unknown:
-                raise ValueError(f"{name}.{unknown[0]}: unknown setting (known: {', '.join(known)})")
-            try:
-                TypeAdapter(settings).validate_python(values)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                where = ".".join([name, *map(str, err["loc"])])
-                raise ValueError(f"{where}: {err['msg'].removeprefix('Value error, ')}") from None
-        if self.gnn.get("conv", GNNConfig.conv) not in CONVOLUTIONS:
-            raise ValueError(f"gnn.conv: unknown convolution {self.gnn['conv']!r}; choose from "
-                             f"{', '.join(CONVOLUTIONS)}")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _task_settings_over_train(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("task_train"), dict):
+            from graphllm.data.graphqa.tasks import TASKS
+
+            shared = data.get("train") or {}
+            shared = dataclasses.asdict(shared) if isinstance(shared, TrainConfig) else shared
+            merged = {}
+            for task, settings in data["task_train"].items():
+                if task not in TASKS:
+                    raise ValueError(f"task_train: unknown task {task!r}; choose from {', '.join(TASKS)}")
+                settings = dataclasses.asdict(settings) if isinstance(settings, TrainConfig) else settings
+                merged[task] = {**shared, **(settings or {})}
+            data = {**data, "task_train": merged}
+        return data
+
+    def for_tasks(self, tasks: list[str]) -> Recipe:
+        """This recipe as a run on `tasks` trains it: with one task, that task's `task_train` settings."""
+        if len(tasks) != 1 or tasks[0] not in self.task_train:
+            return self.model_copy(update={"task_train": {}})
+        return self.model_copy(update={"train": self.task_train[tasks[0]], "task_train": {}})
 
     @property
     def trains(self) -> bool:
@@ -100,8 +106,8 @@ class Recipe(BaseModel):
 
     def train_config(self, **overrides) -> TrainConfig:
         try:
-            return TrainConfig(**{**self.train, **{k: v for k, v in overrides.items() if v is not None}})
-        except TypeError as exc:
+            return dataclasses.replace(self.train, **{k: v for k, v in overrides.items() if v is not None})
+        except (TypeError, ValueError) as exc:
             raise RecipeError(f"recipe {self.name!r}: bad train setting ({exc})") from None
 
 
@@ -120,9 +126,46 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
     except yaml.YAMLError as exc:
         raise RecipeError(f"{path}: YAML syntax error: {exc}") from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        where = f"field {'.'.join(map(str, err['loc']))!r}: " if err["loc"] else ""
-        raise RecipeError(f"{path}: {where}{err['msg'].removeprefix('Value error, ')}") from None
+        raise RecipeError(f"{path}: {recipe_problem(exc)}") from None
+
+
+def _options_at(loc: tuple) -> tuple[tuple, type | None]:
+    """(the location without union tags, the options class that holds its last part)."""
+    where, holder = [], Recipe
+    for part in loc[:-1]:
+        if holder is Recipe and part == "bridge":
+            holder = "bridge"
+        elif holder == "bridge" and part in BRIDGES:
+            holder = BRIDGES[part].options
+            continue
+        elif holder is GNNConfig and part == "conv":
+            holder = "conv"
+        elif holder == "conv" and part in CONVOLUTIONS:
+            holder = CONVOLUTIONS[part].options
+            continue
+        elif holder == "task_train":
+            holder = TrainConfig
+        else:
+            holder = {"gnn": GNNConfig, "train": TrainConfig, "lora": LoraOptions, "prompt": PromptOptions,
+                      "task_train": "task_train"}.get(part)
+        where.append(str(part))
+    return (*where, *map(str, loc[-1:])), holder if isinstance(holder, type) else None
+
+
+def recipe_problem(exc: ValidationError) -> str:
+    """The first problem of a recipe as one line: where, what, and the names to choose from."""
+    err = exc.errors()[0]
+    where, holder = _options_at(tuple(err["loc"]))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument") and holder is not None:
+        known = (holder.model_fields if hasattr(holder, "model_fields")
+                 else [f.name for f in dataclasses.fields(holder)])
+        message = f"unknown setting (known: {', '.join(known)})"
+    elif err["type"] == "union_tag_invalid":
+        noun = {"bridge": "bridge", "conv": "convolution"}.get(where[-1], "kind")
+        choices = (BRIDGES if noun == "bridge" else CONVOLUTIONS if noun == "convolution" else {})
+        message = f"unknown {noun} {err['ctx']['tag']!r}; choose from {', '.join(sorted(choices))}"
+    return f"{'.'.join(where)}: {message}" if where else message
 
 
 def build_model(recipe: Recipe, llm, input_dim: int | None = None, tokenizer=None) -> GraphLLM:
@@ -159,11 +202,9 @@ def _build_model(recipe: Recipe, llm, input_dim: int | None, tokenizer) -> Graph
     base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
     shape = LLMShape.of(base.config)
     try:
-        gnn_config = GNNConfig(**{**recipe.gnn, "input_dim": input_dim})
+        gnn_config = recipe.gnn.model_copy(update={"input_dim": input_dim})
         encoder = GNNEncoder(gnn_config)
-        entry = BRIDGES[recipe.bridge]
-        bridge = entry.build(gnn_config.hidden, shape, base, entry.options.model_validate(recipe.bridge_options),
-                             tokenizer)
+        bridge = BRIDGES[recipe.bridge.kind].build(gnn_config.hidden, shape, base, recipe.bridge, tokenizer)
     except (TypeError, ValueError) as exc:
         raise RecipeError(f"recipe {recipe.name!r}: {exc}") from None
     return GraphLLM(llm, encoder, bridge, freeze_llm=recipe.adaptation == "frozen")

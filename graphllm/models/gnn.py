@@ -23,25 +23,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 from torch_geometric.nn import global_add_pool
 from torch_geometric.utils import to_dense_batch
 
 from graphllm.models.convolutions import CONVOLUTIONS
 from graphllm.models.count_readout import Counts, graph_counts
+from graphllm.models.kinds import kind_union
+
+ConvOptions = kind_union(c.options for c in CONVOLUTIONS.values())  # a registered layer and its options
 
 
-@dataclass
-class GNNConfig:
-    conv: str = "gin"  # a layer of graphllm.models.convolutions: gcn, gin, gat, transformer
-    layers: int = 3
-    hidden: int = 128
+class GNNConfig(BaseModel):
+    """A recipe's `gnn:` settings (typed, so a misspelt one is an error when the recipe loads)."""
+
+    model_config = ConfigDict(extra="forbid")
+    conv: ConvOptions = Field(default_factory=lambda: CONVOLUTIONS["gin"].options())  # `gin` or {kind: gat, heads: 2}
+    layers: int = Field(default=3, ge=0)  # 0: the input embeddings alone
+    hidden: int = Field(default=128, ge=4, multiple_of=4)  # divisible by the 4 heads of the pooling attention
     node_ids: bool = True
-    laplacian_pe: int = 8  # eigenvectors; 0 disables
-    max_nodes: int = 64
-    input_dim: int | None = None  # node feature size when the graphs carry features (x)
-    graph_tokens: int = 4
-    num_labels: int = 8  # known node labels (node classification)
+    laplacian_pe: int = Field(default=8, ge=0)  # eigenvectors; 0 disables
+    max_nodes: int = Field(default=64, ge=1)
+    input_dim: int | None = None  # node feature size when the graphs carry features (x); set from the data
+    graph_tokens: int = Field(default=4, ge=1)
+    num_labels: int = Field(default=8, ge=0)  # known node labels (node classification)
     degree: bool = False  # a learned embedding of each node's degree in its input (GraphQA asks for degrees)
     sum_token: bool = False  # one more graph token, from the sum of the node states: it keeps the graph's size
     count_readout: bool = False  # exact node and edge counts and named nodes' degrees with the tokens
@@ -80,10 +86,8 @@ def laplacian_pe(edge_index: torch.Tensor, batch: torch.Tensor, ptr: torch.Tenso
 class GNNEncoder(nn.Module):
     def __init__(self, config: GNNConfig) -> None:
         super().__init__()
-        if config.conv not in CONVOLUTIONS:
-            raise ValueError(f"unknown convolution {config.conv!r}; choose from {', '.join(CONVOLUTIONS)}")
         self.config = config
-        convolution = CONVOLUTIONS[config.conv]
+        convolution = CONVOLUTIONS[config.conv.kind]
         self.edge_attr = convolution.supports_edge_attr
         d = config.hidden
         self.node_id = nn.Embedding(config.max_nodes, d) if config.node_ids else None
@@ -95,7 +99,7 @@ class GNNEncoder(nn.Module):
         self.label = nn.Embedding(config.num_labels + 1, d, padding_idx=0)
         self.degree = nn.Embedding(config.max_nodes, d) if config.degree else None
         self.sum_proj = nn.Linear(d, d) if config.sum_token else None
-        self.convs = nn.ModuleList(convolution.make(d) for _ in range(config.layers))
+        self.convs = nn.ModuleList(convolution.make(d, config.conv) for _ in range(config.layers))
         self.norms = nn.ModuleList(nn.LayerNorm(d) for _ in range(config.layers))
         self.queries = nn.Parameter(torch.randn(config.graph_tokens, d) / d**0.5)
         self.pool = nn.MultiheadAttention(d, num_heads=4, batch_first=True)

@@ -87,7 +87,7 @@ def test_count_digits_need_the_counts_and_the_tokenizer(tokenizer):
     recipe = load_recipe("graph-prefix-lora-count-digits")
     with pytest.raises(Exception, match="tokenizer"):
         build_model(recipe, tiny_llm("llama"))
-    plain = recipe.model_copy(update={"gnn": {**recipe.gnn, "count_readout": False}})
+    plain = recipe.model_copy(update={"gnn": recipe.gnn.model_copy(update={"count_readout": False})})
     model = build_model(plain, tiny_llm("llama"), tokenizer=tokenizer)
     rows = generate(GraphQAConfig(examples=4, tasks=["edge_count"], seed=4), workers=1)
     with pytest.raises(ValueError, match="count_readout: true"):

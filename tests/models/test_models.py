@@ -7,6 +7,7 @@ import json
 
 import pytest
 import torch
+import yaml
 
 from graphllm.data.collate import GraphCollator
 from graphllm.data.graphqa import GraphQAConfig, generate, to_data
@@ -22,7 +23,7 @@ from graphllm.experiment import (
 )
 from graphllm.inference.config import GenerationConfig
 from graphllm.inference.generate import generate as generate_tokens
-from graphllm.models.build import RecipeError, build_model, load_recipe, recipe_names
+from graphllm.models.build import RECIPES_DIR, Recipe, RecipeError, build_model, load_recipe, recipe_names
 from graphllm.models.gnn import GNNConfig, GNNEncoder
 from graphllm.models.llm import TINY_ARCHS, LLMShape, tiny_llm
 from graphllm.train import CheckpointError, TrainConfig, load_trainable, train
@@ -224,35 +225,72 @@ def test_recipes_load_and_bad_ones_are_clear(tmp_path):
         load_recipe("nope")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\nbridge: graph-sufix\n")
-    with pytest.raises(RecipeError, match="bridge"):
+    with pytest.raises(RecipeError, match=r"bad\.yaml: bridge: unknown bridge 'graph-sufix'; choose from graph-prefix, "
+                                          r"soft-tokens$"):
         load_recipe(bad)
-    with pytest.raises(RecipeError, match=r"unknown bridge 'graph-sufix'; choose from graph-prefix, soft-tokens$"):
-        load_recipe(bad)
-    bad.write_text("name: x\nbridge: graph-prefix\nbridge_options: {mode: mlp, middim: 3}\n")
-    with pytest.raises(RecipeError, match=r"bridge_options\.middim: Extra inputs are not permitted \(the graph-prefix "
-                                          r"bridge takes mode, mid_dim, init_scale, count_digits\)"):
-        load_recipe(bad)
+    # the tagged form, and the form runs stored before bridges were tagged
+    for body in ("bridge: {kind: graph-prefix, mode: mlp, middim: 3}",
+                 "bridge: graph-prefix\nbridge_options: {mode: mlp, middim: 3}"):
+        bad.write_text(f"name: x\n{body}\n")
+        with pytest.raises(RecipeError, match=r"bridge\.middim: unknown setting \(known: kind, mode, mid_dim, "
+                                              r"init_scale, count_digits\)$"):
+            load_recipe(bad)
     for body, message in (("gnn: {layrs: 3}", r"bad\.yaml: gnn\.layrs: unknown setting \(known: conv, layers"),
                           ("gnn: {layers: x}", r"gnn\.layers: Input should be a valid integer"),
-                          ("gnn: {conv: gan}", r"gnn\.conv: unknown convolution 'gan'; choose from gcn"),
-                          ("train: {stepz: 3}", r"train\.stepz: unknown setting"),
+                          ("gnn: {hidden: 30}", r"gnn\.hidden: Input should be a multiple of 4"),
+                          ("gnn: {conv: gan}", r"gnn\.conv: unknown convolution 'gan'; choose from gat, gcn, gin, "
+                                               r"transformer$"),
+                          ("gnn: {conv: {kind: gat, heds: 2}}", r"gnn\.conv\.heds: unknown setting \(known: kind, "
+                                                                r"heads\)$"),
+                          ("gnn: {conv: {kind: gcn, heads: 2}}", r"gnn\.conv\.heads: unknown setting \(known: kind\)"),
+                          ("train: {stepz: 3}", r"train\.stepz: unknown setting \(known: steps, batch_size"),
+                          ("train: {steps: many}", r"train\.steps: Input should be a valid integer"),
                           ("train: {schedule: linear}", r"train: schedule must be 'cosine' or 'constant'")):
         bad.write_text(f"name: x\nbridge: graph-prefix\n{body}\n")
         with pytest.raises(RecipeError, match=message):
             load_recipe(bad)
-    bad.write_text("name: x\nbridge: soft-tokens\nbridge_options: {encoder: gru}\n")
-    with pytest.raises(RecipeError, match=r"bridge_options\.encoder: Input should be 'mlp' or 'lstm'"):
+    bad.write_text("name: x\nbridge: {kind: soft-tokens, encoder: gru}\n")
+    with pytest.raises(RecipeError, match=r"bridge\.encoder: Input should be 'mlp' or 'lstm'"):
+        load_recipe(bad)
+    bad.write_text("name: x\ntask_train: {triangle_countin: {lr: 0.1}}\n")
+    with pytest.raises(RecipeError, match=r"task_train: unknown task 'triangle_countin'; choose from edge_existence, "):
+        load_recipe(bad)
+    bad.write_text("name: x\ntask_train: {triangle_counting: {lrr: 0.1}}\n")
+    with pytest.raises(RecipeError, match=r"task_train\.triangle_counting\.lrr: unknown setting \(known: steps"):
+        load_recipe(bad)
+    bad.write_text("name: x\nbridge_options: {mode: mlp}\n")
+    with pytest.raises(RecipeError, match="bridge_options given without a bridge name"):
         load_recipe(bad)
 
 
-def test_a_bridge_registers_itself_with_typed_options():
+def test_a_task_trained_alone_takes_its_own_settings_over_the_shared_ones(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("name: r\ntrain: {steps: 30, lr: 0.001}\ntask_train: {triangle_counting: {lr: 0.0005}}\n")
+    recipe = load_recipe(path)
+    alone = recipe.for_tasks(["triangle_counting"])
+    assert (alone.train.lr, alone.train.steps, alone.task_train) == (0.0005, 30, {})
+    for tasks in (["node_count"], ["triangle_counting", "node_count"]):  # no settings of its own; a joint run
+        assert recipe.for_tasks(tasks).train == TrainConfig(steps=30, lr=0.001)
+    assert Recipe.model_validate_json(recipe.model_dump_json()) == recipe
+
+
+def test_a_bridge_and_a_convolution_register_themselves_with_typed_options():
     from graphllm.models.bridges import REGISTRY
+    from graphllm.models.convolutions import CONVOLUTIONS
 
     assert set(REGISTRY) == {"soft-tokens", "graph-prefix"}
+    assert set(CONVOLUTIONS) == {"gat", "gcn", "gin", "transformer"}
     for name in recipe_names():
         recipe = load_recipe(name)
-        if recipe.bridge:
-            REGISTRY[recipe.bridge].options.model_validate(recipe.bridge_options)
+        if recipe.bridge is not None:
+            assert isinstance(recipe.bridge, REGISTRY[recipe.bridge.kind].options)
+            assert isinstance(recipe.gnn.conv, CONVOLUTIONS[recipe.gnn.conv.kind].options)
+    assert GNNConfig(conv="gat").conv.heads == 4 and GNNConfig(conv={"kind": "gat", "heads": 2}).conv.heads == 2
+    # a run stored before bridges were tagged reads as the same recipe, so a finished run is not run again
+    text = (RECIPES_DIR / "graph-token.yaml").read_text()
+    stored = text.replace("bridge: {kind: soft-tokens, encoder: mlp}",
+                          "bridge: soft-tokens\nbridge_options: {encoder: mlp}")
+    assert stored != text and Recipe.model_validate(yaml.safe_load(stored)) == load_recipe("graph-token")
 
 
 def test_experiment_writes_results_with_the_majority_baseline(tmp_path, tokenizer, qa):

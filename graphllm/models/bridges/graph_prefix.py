@@ -56,9 +56,10 @@ class GraphPrefixBridge(nn.Module):
 
 
 class GraphPrefixOptions(BaseModel):
-    """A recipe's `bridge_options` for `bridge: graph-prefix`."""
+    """A recipe's `bridge: {kind: graph-prefix, ...}`."""
 
     model_config = ConfigDict(extra="forbid")
+    kind: Literal["graph-prefix"] = "graph-prefix"
     mode: Literal["mlp", "direct"] = "mlp"  # prefix tuning's reparameterisation, or P-tuning v2's direct prefix
     mid_dim: int = Field(default=256, ge=1)
     init_scale: float = Field(default=0.02, gt=0)

@@ -1,6 +1,7 @@
-"""Bridges by name. Each bridge module registers its name, its typed options (a pydantic model, so that a
-recipe's `bridge_options` are checked against the bridge it names) and how it is built around an LLM; adding
-a bridge is adding one module to this package and touches no other file."""
+"""Bridges by name. Each bridge module registers its name, its typed options (a pydantic model whose `kind` is
+the bridge's name, so that a recipe's `bridge:` is one member of a discriminated union and is checked against
+the bridge it names) and how it is built around an LLM; adding a bridge is adding one module to this package
+and touches no other file."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
+
+from graphllm.models.kinds import check_kind
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ REGISTRY: dict[str, BridgeEntry] = {}
 
 def register_bridge(name: str, options: type[BaseModel]):
     """Register the decorated builder under `name`, with `options` as the schema of its recipe options."""
+    check_kind(name, options)
 
     def decorate(build: Callable) -> Callable:
         if name in REGISTRY:

@@ -39,9 +39,10 @@ class SoftTokenBridge(nn.Module):
 
 
 class SoftTokenOptions(BaseModel):
-    """A recipe's `bridge_options` for `bridge: soft-tokens`."""
+    """A recipe's `bridge: {kind: soft-tokens, ...}`."""
 
     model_config = ConfigDict(extra="forbid")
+    kind: Literal["soft-tokens"] = "soft-tokens"
     encoder: Literal["mlp", "lstm"] = "mlp"
 
 
