@@ -5,12 +5,9 @@ the site builds without loading a model."""
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from graphllm.errors import GraphLLMError
-from graphllm.fileio import atomic_write_text
+from graphllm.results.files import ReportFile
 
 PLAIN = "ours: plain greedy"  # the row every ratio is taken to
 PEER = "transformers: generate"
@@ -75,8 +72,11 @@ def ratios(row: Row, rows: list[Row]) -> Ratios:
 
 
 @dataclass
-class DecodeBenchReport:
+class DecodeBenchReport(ReportFile):
     """One `graphllm bench decode` run: its rows, the soft-token check, the pass costs and its settings."""
+
+    COMMAND, FORMAT = "graphllm bench decode", FORMAT
+    DERIVED = frozenset({"tokens_per_second", "decode_tokens_per_second"})  # written beside each row's fields
 
     rows: list[Row]
     soft_prompts: list[Row]  # a graph-token model's soft prompt: ours and transformers' from inputs_embeds
@@ -128,52 +128,14 @@ class DecodeBenchReport:
             lines.append(f"the same at batch {size}, k tokens in each row (packed weights): " + costs_text(cost))
         return "\n".join(lines)
 
-    def to_json(self) -> str:
+    def to_dict(self) -> dict:
         """Every row's measurements with its rates, and the run's settings."""
         def row(r: Row) -> dict:
             return dict(dataclasses.asdict(r), tokens_per_second=r.tokens_per_second,
                         decode_tokens_per_second=r.decode_tokens_per_second)
 
-        data = {**dataclasses.asdict(self), "rows": [row(r) for r in self.rows],
+        return {**dataclasses.asdict(self), "rows": [row(r) for r in self.rows],
                 "soft_prompts": [row(r) for r in self.soft_prompts]}
-        return json.dumps(data, indent=2) + "\n"
-
-    def write(self, path: str | Path) -> None:
-        atomic_write_text(path, self.to_json())
-
-    @classmethod
-    def read(cls, path: Path) -> DecodeBenchReport:
-        """A file written by `graphllm bench decode --json`; a file that is not one raises GraphLLMError saying
-        what is wrong."""
-        def bad(why: str) -> GraphLLMError:
-            return GraphLLMError(f"{path}: {why}; write it with `graphllm bench decode --json {path}`")
-
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise bad(f"not readable as JSON ({exc})") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise bad(f"not a bench decode result of format {FORMAT}")
-        missing = [key for key in ("rows", "soft_prompts", "prompts", "max_new_tokens", "device") if key not in data]
-        if missing:
-            raise bad(f"no {', '.join(missing)}")
-        unknown = sorted(set(data) - _REPORT_FIELDS)
-        if unknown:
-            raise bad(f"unknown field {unknown[0]!r}")
-
-        def row(item) -> Row:
-            if not isinstance(item, dict) or not {"method", "batch"} <= set(item) or set(item) - _ROW_FIELDS - _DERIVED:
-                raise bad(f"a row is not one of bench decode's: {str(item)[:80]}")
-            return Row(**{k: v for k, v in item.items() if k in _ROW_FIELDS})
-
-        data["rows"] = [row(item) for item in data["rows"]]
-        data["soft_prompts"] = [row(item) for item in data["soft_prompts"]]
-        for key in ("pass_costs", "pass_costs_unpacked"):
-            data[key] = {int(k): v for k, v in (data.get(key) or {}).items()}
-        data["pass_costs_batched"] = {int(size): {int(k): v for k, v in costs.items()}
-                                      for size, costs in (data.get("pass_costs_batched") or {}).items()}
-        return cls(**data)
-
 
 def ratio_text(ratio: float | None, missing: str = "") -> str:
     return f"{ratio:.2f}x" if ratio is not None else missing
@@ -189,6 +151,3 @@ def costs_text(costs: dict[int, float]) -> str:
     return ", ".join(f"k={k} {c:.2f}" for k, c in costs.items())
 
 
-_ROW_FIELDS = {f.name for f in dataclasses.fields(Row)}
-_DERIVED = {"tokens_per_second", "decode_tokens_per_second"}  # written for readers, recomputed when read
-_REPORT_FIELDS = {f.name for f in dataclasses.fields(DecodeBenchReport)}

@@ -30,7 +30,7 @@ class ToolRun:
 
 @dataclass
 class LinkBenchReport(ReportFile):
-    COMMAND, FORMAT, ROWS = "graphllm bench links", FORMAT, ("runs", ToolRun)
+    COMMAND, FORMAT = "graphllm bench links", FORMAT
 
     urls: int
     hosts: int

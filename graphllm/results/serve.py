@@ -44,7 +44,7 @@ class ServeRow:
 
 @dataclass
 class ServeBenchReport(ReportFile):
-    COMMAND, FORMAT, ROWS = "graphllm bench serve", FORMAT, ("rows", ServeRow)
+    COMMAND, FORMAT = "graphllm bench serve", FORMAT
 
     date: str
     device: str

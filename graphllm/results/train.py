@@ -48,7 +48,7 @@ def combine_seeds(rows: list[MethodRow]) -> MethodRow:
 
 @dataclass
 class TrainBenchReport(ReportFile):
-    COMMAND, FORMAT, ROWS = "graphllm bench train", FORMAT, ("rows", MethodRow)
+    COMMAND, FORMAT = "graphllm bench train", FORMAT
 
     tasks: list[str]
     gnn: str

@@ -86,10 +86,14 @@ def test_a_written_result_reads_back_as_the_same_rows_and_table(tmp_path):
 
 @pytest.mark.parametrize("content, why", [
     ("{not json", "not readable as JSON"),
-    ('{"rows": []}', "not a bench decode result of format 1"),
+    ('{"rows": []}', "format None, where this graphllm reads 1"),
     ('{"format": 1, "rows": [], "soft_prompts": []}', "no prompts, max_new_tokens, device"),
     ('{"format": 1, "rows": [{"method": "x", "batch": 1, "speed": 3}], "soft_prompts": [], "prompts": 1, '
-     '"max_new_tokens": 2, "device": "cpu"}', "a row is not one of bench decode's"),
+     '"max_new_tokens": 2, "device": "cpu"}', r"a row \(Row\) has unknown field 'speed'"),
+    ('{"format": 1, "rows": [{"batch": 1}], "soft_prompts": [], "prompts": 1, "max_new_tokens": 2, '
+     '"device": "cpu"}', r"a row \(Row\) has no method"),
+    ('{"format": 1, "rows": [{"method": "x", "batch": "one"}], "soft_prompts": [], "prompts": 1, '
+     '"max_new_tokens": 2, "device": "cpu"}', r"rows\.0\.batch: Input should be a valid integer"),
     ('{"format": 1, "rows": [], "soft_prompts": [], "prompts": 1, "max_new_tokens": 2, "device": "cpu", '
      '"devcie": "gpu"}', "unknown field 'devcie'"),
 ])
