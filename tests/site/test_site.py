@@ -118,8 +118,10 @@ def test_leaderboard_compares_only_runs_on_the_same_questions():
     assert [[r.run for r in g] for g in groups] == [["big-graph-prefix"], ["demo-graph-token", "demo-zero-shot"]]
     text = leaderboard.page(results, {})
     big, demo_table = text.split("\n## ")[0].split("### ")[1:3]
-    assert big.startswith("2 tasks, 100 test questions each") and "0.650 | 0.046 | 0.348 |" in big
-    assert "| *GraphToken, PaLM 2-S (published)* | — | PaLM 2-S | — | 0.956 | 0.426 | 0.691 |" in big
+    assert big.startswith("2 tasks, 100 test questions each") and "0.650 | 0.046 | 0.348 | — |" in big
+    assert "| *GraphToken, PaLM 2-S (published)* | — | PaLM 2-S | — | 0.956 | 0.426 | 0.691 | — |" in big
+    assert "| 0.600 | 0/2 |" in big  # neither task at PaLM 2-S's figure
+    assert "| 0.960 <small>(0.87-0.99)</small> | 0.960 | 1/1 |" in demo_table
     assert "0.760" in demo_table and "0.650" not in demo_table and "big-graph-prefix" not in demo_table
     svg = leaderboard.figures(results)["accuracy"]
     svg = svg.decode() if isinstance(svg, bytes) else svg
