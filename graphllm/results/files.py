@@ -71,7 +71,7 @@ def _unknown_or_missing(kind: type, data: dict, derived: frozenset[str] = frozen
     where = "" if issubclass(kind, ReportFile) else f"a row ({kind.__name__}) has "
     if unknown:
         return f"{where}unknown field {unknown[0]!r}"
-    return f"{where or ''}no {', '.join(missing)}" if missing else None
+    return f"{where}no {', '.join(missing)}" if missing else None
 
 
 def _row_fields(kind: type) -> dict[str, type]:
