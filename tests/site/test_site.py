@@ -190,7 +190,8 @@ def test_a_damaged_bench_run_stops_the_strict_build_and_names_the_file(tmp_path,
     runs.mkdir(parents=True)
     (runs / "half.json").write_text('{"format": 1, "rows": [')
     monkeypatch.setenv("GRAPHLLM_RESULTS", str(tmp_path / "results"))
-    with pytest.raises(GraphLLMError, match=r"half\.json: not readable as JSON"):
+    with pytest.raises(GraphLLMError, match=r"half\.json: not a `graphllm bench decode --json` result: "
+                                            r"not readable as JSON"):
         build_site(strict=True, site_dir=tmp_path / "site")
 
 
